@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ukey drivers/ — the one operations table every card-OS driver fills, and
+ * the vendor-neutral token object model the PKCS#11 layer consumes.
+ *
+ * Layering: a driver knows a card OS (command set) and the on-card layouts
+ * it supports (PKCS#15, vendor layouts); it knows nothing of PKCS#11
+ * sessions, handles or CK_* types. p11/ knows no vendor: it sees only this
+ * header, profile.h and apdu/pcsc.h.
+ *
+ * Calling convention: p11/ calls every operation with the token's lock held
+ * and inside a PC/SC transaction (ukey_pcsc_begin/end around the call), so a
+ * driver never begins or ends transactions itself.
+ */
+#ifndef UKEY_DRIVER_H
+#define UKEY_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apdu.h"
+#include "profile.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------- object model */
+
+typedef enum {
+	UKEY_OBJ_CERT = 1,   /* X.509 certificate, value = DER */
+	UKEY_OBJ_PUBKEY,     /* RSA public key, modulus/exponent */
+	UKEY_OBJ_PRIVKEY,    /* RSA private key, modulus/exponent if known */
+	UKEY_OBJ_DATA        /* data object, value = bytes */
+} ukey_obj_class;
+
+/* Key usage bits (what the layout says the key may do). */
+#define UKEY_USAGE_SIGN        0x0001u
+#define UKEY_USAGE_SIGN_RECOVER 0x0002u
+#define UKEY_USAGE_DECRYPT     0x0004u
+#define UKEY_USAGE_UNWRAP      0x0008u
+#define UKEY_USAGE_ENCRYPT     0x0010u
+#define UKEY_USAGE_VERIFY      0x0020u
+#define UKEY_USAGE_WRAP        0x0040u
+#define UKEY_USAGE_NONREPUDIATION 0x0080u
+
+#define UKEY_ID_MAX    64
+#define UKEY_LABEL_MAX 128
+#define UKEY_DRVREF_MAX 32
+
+typedef struct ukey_object {
+	ukey_obj_class cls;
+	uint8_t id[UKEY_ID_MAX];    /* CKA_ID */
+	size_t id_len;
+	char label[UKEY_LABEL_MAX]; /* UTF-8, NUL-terminated */
+	int private_obj;            /* readable only after user login */
+	int modifiable;
+
+	/* keys */
+	unsigned key_bits;          /* modulus bits (0 if unknown) */
+	unsigned usage;             /* UKEY_USAGE_* */
+	int native;                 /* key generated on the card (CKA_LOCAL) */
+	uint8_t *modulus;           /* big-endian, malloc'd; NULL if unknown */
+	size_t modulus_len;
+	uint8_t *pub_exp;           /* big-endian, malloc'd; NULL if unknown */
+	size_t pub_exp_len;
+
+	/* certificates and data objects: the value may be loaded lazily (see
+	 * ukey_driver.read_value); value == NULL && value_len known => not yet
+	 * read. */
+	uint8_t *value;
+	size_t value_len;
+	char application[UKEY_LABEL_MAX]; /* data objects: CKA_APPLICATION */
+	uint8_t *oid_der;                 /* data objects: CKA_OBJECT_ID (DER), may be NULL */
+	size_t oid_der_len;
+
+	/* The driver's own reference (file path, key id, container, ...). Opaque
+	 * to p11/; stable while the token stays bound. */
+	uint8_t drv_ref[UKEY_DRVREF_MAX];
+	size_t drv_ref_len;
+} ukey_object;
+
+/* A growable list of objects, owned by whoever fills it. */
+typedef struct {
+	ukey_object *v;
+	size_t n, cap;
+} ukey_objlist;
+
+/* Append a zeroed object; returns NULL on allocation failure. */
+ukey_object *ukey_objlist_add(ukey_objlist *l);
+void ukey_object_clear(ukey_object *o); /* frees owned buffers, zeroes */
+void ukey_objlist_clear(ukey_objlist *l);
+/* Deep copy (malloc'd buffers duplicated). */
+int ukey_object_copy(ukey_object *dst, const ukey_object *src);
+
+/* ------------------------------------------------------------------- PINs */
+
+typedef enum {
+	UKEY_PIN_USER = 1,
+	UKEY_PIN_SO   = 2   /* SO PIN / PUK / admin PIN, per card OS */
+} ukey_pin_role;
+
+typedef struct {
+	int present;        /* this PIN exists on the token */
+	int tries_left;     /* -1 if the card does not tell without a verify */
+	int max_tries;      /* -1 if unknown */
+	int blocked;
+	unsigned min_len, max_len;
+	int initialized;    /* user PIN set */
+} ukey_pin_info;
+
+/* --------------------------------------------------------- bound card */
+
+typedef struct ukey_card {
+	ukey_chan chan;                  /* apdu channel to the card */
+	const ukey_profile *profile;     /* matched profile */
+	const struct ukey_driver *drv;
+	void *drv_data;                  /* driver private state */
+
+	/* Filled by bind(): space-padded by p11/, here NUL-terminated. */
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	int token_initialized;           /* a layout is present */
+	int has_rng;
+	int write_protected;
+} ukey_card;
+
+/* Parameters of an on-card RSA key generation or import. */
+typedef struct {
+	unsigned bits;               /* 1024 or 2048 on FTCOS */
+	uint8_t id[UKEY_ID_MAX];     /* CKA_ID chosen by caller; id_len 0 => driver derives it from the public key */
+	size_t id_len;
+	char label[UKEY_LABEL_MAX];
+	unsigned usage;
+	int private_obj;             /* private key object is private (always) */
+} ukey_keygen_params;
+
+/* Private key material for import (big-endian, each malloc'd or borrowed). */
+typedef struct {
+	const uint8_t *n, *e, *d, *p, *q, *dp, *dq, *qinv;
+	size_t n_len, e_len, d_len, p_len, q_len, dp_len, dq_len, qinv_len;
+} ukey_rsa_material;
+
+/* ----------------------------------------------------- operations table */
+
+/* Every operation returns ukey_rv (apdu.h): UKEY_OK, a transport error, or
+ * a status-word class (UKEY_E_SW_*). An operation a card OS cannot do is a
+ * NULL pointer, which p11/ reports as CKR_FUNCTION_NOT_SUPPORTED. */
+typedef struct ukey_driver {
+	const char *name; /* the value of "driver =" in a vendor profile */
+
+	/* Bind: select the application, read token info (label, serial, PIN
+	 * info) into card. Must be cheap: p11/ calls it on first use and
+	 * after a reset. Allocates card->drv_data. */
+	ukey_rv (*bind)(ukey_card *card);
+	void (*unbind)(ukey_card *card); /* frees drv_data; no card I/O */
+
+	/* Enumerate the objects on the token (certs, keys, data). Values of
+	 * certificates/data may be left for read_value. p11/ caches the list
+	 * until reset, removal or its own writes. */
+	ukey_rv (*list_objects)(ukey_card *card, ukey_objlist *out);
+	ukey_rv (*read_value)(ukey_card *card, ukey_object *obj);
+
+	ukey_rv (*pin_info)(ukey_card *card, ukey_pin_role role,
+			    ukey_pin_info *info);
+	/* Wrong PIN => UKEY_E_SW_WRONG_PIN with *tries_left set (or -1);
+	 * blocked => UKEY_E_SW_PIN_BLOCKED. tries_left may be NULL. */
+	ukey_rv (*verify_pin)(ukey_card *card, ukey_pin_role role,
+			      const uint8_t *pin, size_t len, int *tries_left);
+	ukey_rv (*change_pin)(ukey_card *card, ukey_pin_role role,
+			      const uint8_t *oldpin, size_t oldlen,
+			      const uint8_t *newpin, size_t newlen);
+	/* Set the user PIN (and reset its counter); the SO role has been
+	 * verified in this card session (C_InitPIN). */
+	ukey_rv (*init_user_pin)(ukey_card *card, const uint8_t *pin, size_t len);
+	ukey_rv (*logout)(ukey_card *card);
+
+	/* Raw RSA private-key operations: in and out are modulus-length,
+	 * big-endian; padding is the caller's business. */
+	ukey_rv (*sign_raw)(ukey_card *card, const ukey_object *key,
+			    const uint8_t *in, size_t inlen, uint8_t *out,
+			    size_t *outlen);
+	ukey_rv (*decipher_raw)(ukey_card *card, const ukey_object *key,
+				const uint8_t *in, size_t inlen, uint8_t *out,
+				size_t *outlen);
+
+	/* Key pair generation on the card: fills pub and priv (including
+	 * modulus/exponent and drv_ref) and writes the layout entries. */
+	ukey_rv (*generate_rsa)(ukey_card *card, const ukey_keygen_params *p,
+				ukey_object *pub, ukey_object *priv);
+	ukey_rv (*import_rsa)(ukey_card *card, const ukey_keygen_params *p,
+			      const ukey_rsa_material *m, ukey_object *priv);
+
+	/* Create a certificate, public key or data object from obj (value,
+	 * id, label, ...). Sets obj->drv_ref. Must write the new object
+	 * completely before touching any directory entry (nothing is lost). */
+	ukey_rv (*write_object)(ukey_card *card, ukey_object *obj);
+	/* Rewrite the label (and other directory attributes) of obj. */
+	ukey_rv (*update_object)(ukey_card *card, const ukey_object *obj);
+	ukey_rv (*delete_object)(ukey_card *card, const ukey_object *obj);
+
+	/* Format a blank or erased token into the driver's default layout
+	 * with an SO PIN and a label (C_InitToken). */
+	ukey_rv (*init_token)(ukey_card *card, const uint8_t *so_pin,
+			      size_t so_len, const char *label);
+
+	ukey_rv (*get_random)(ukey_card *card, uint8_t *buf, size_t len);
+} ukey_driver;
+
+/* Registry of built-in drivers (drivers/registry.c). NULL if unknown. */
+const ukey_driver *ukey_driver_find(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UKEY_DRIVER_H */
