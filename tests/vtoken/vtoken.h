@@ -107,4 +107,48 @@ extern const vt_os vt_os_gmt0017;
  * Returns 0 and fills atr/len, or -1 if unknown. Hex strings accepted too. */
 int vt_atr_lookup(const char *name_or_hex, uint8_t *atr, size_t *len);
 
+
+/* ------------------------------------------------------------------
+ * Additions (engineer C). Everything above is unchanged.
+ */
+
+/* Short status word helper: writes SW1 SW2 at rsp[n], returns n + 2. */
+size_t vt_sw(uint8_t *rsp, size_t n, uint16_t sw);
+
+/* T=0 behaviour shared by vtoken_main.c and in-process tests: responses with
+ * more than 256 data bytes are cut into 256-byte pieces announced by 61xx and
+ * fetched with GET RESPONSE (00 C0 00 00 Le); 6Cxx when Le is too large. */
+typedef struct {
+	uint8_t *pending;       /* malloc'd remainder of the last response */
+	size_t len, off;
+	int enforce_short;      /* refuse extended-length APDUs with 6700 */
+} vt_t0;
+/* Run one command through the OS with T=0 buffering. Same contract as
+ * vt_os.apdu (rsp has room for VT_RSP_MAX bytes). */
+size_t vt_t0_apdu(vt_t0 *t, const vt_os *os, void *st, const uint8_t *cmd,
+		  size_t len, uint8_t *rsp, int *dirty);
+void vt_t0_clear(vt_t0 *t);
+
+/* Parse a strict short/extended command APDU: sets *lc, *data, *le
+ * (le: -1 none, else 1..65536). Returns 0, or -1 if the lengths do not
+ * account for every byte. *ext is set when extended lengths are used. */
+int vt_apdu_parse(const uint8_t *cmd, size_t len, size_t *lc,
+		  const uint8_t **data, long *le, int *ext);
+
+/* Find an OS by name ("ftcos", "gmt0017"); NULL if unknown. */
+const vt_os *vt_os_find(const char *name);
+
+/* State image framing: magic, format version and OS name in front of the
+ * OS's own bytes, so a state file cannot be loaded by the wrong OS. */
+int vt_image_wrap(const vt_os *os, void *st, vt_buf *out);
+/* Returns the OS state or NULL (one-line message on stderr). */
+void *vt_image_unwrap(const vt_os *os, const uint8_t *img, size_t len);
+
+/* Read `key=value` lines of a secrets file into user/so PIN buffers (each
+ * of size cap, NUL-terminated). 0 ok, -1 with a message on stderr. */
+int vt_read_secrets(const char *path, char *user_pin, char *so_pin, size_t cap);
+
+/* Overwrite a secret (not optimised away). */
+void vt_wipe(void *p, size_t n);
+
 #endif /* UKEY_VTOKEN_H */

@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* FTCOS personalisation (`ukey-vtoken init`) and `show`: builds, directly in
+ * the card state, the PKCS#15 layout OpenSC's entersafe profile writes (same
+ * FIDs, sizes, access conditions and key records as the reference traces),
+ * with an RSA key pair generated "on card" (kid 1), its public key in 3000
+ * and a certificate in 3100. The DER is our own encoding. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "vt_der.h"
+#include "vt_os_ftcos.h"
+
+static const uint8_t p15_aid[12] = { 0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
+				     0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35 };
+static const uint8_t ac_free[10] = { 0x10, 0x10, 0x10, 0x10, 0x10,
+				     0x10, 0x10, 0x10, 0x10, 0x10 };
+/* read free, update "needs PIN" written as 00 as OpenSC does */
+static const uint8_t ac_p15[10] = { 0x10, 0x00, 0x10, 0x10, 0x10,
+				    0x10, 0x10, 0x10, 0x10, 0x10 };
+
+int ft_p_add_df(ft_card *c, int parent, uint16_t fid, const uint8_t name[16],
+		  uint8_t cnt, uint8_t flag, uint16_t kfs)
+{
+	int i = ft_new_file(c, parent < 0 ? FT_NONE : (uint16_t)parent, fid, 1);
+	if (i < 0)
+		return -1;
+	ft_file *f = &c->files[i];
+	memcpy(f->name, name, 16);
+	memcpy(f->init_key, ft_default_init_key, 16);
+	f->df_acs[0] = 0x10;
+	f->df_acs[1] = 0xC0;
+	f->df_acs[2] = 0x10;
+	f->file_count = cnt;
+	f->flag = flag;
+	f->key_file_size = kfs;
+	return i;
+}
+
+int ft_p_add_ef(ft_card *c, int parent, uint16_t fid, size_t size,
+		  const uint8_t ac[10], uint16_t attr, const uint8_t *content,
+		  size_t clen)
+{
+	if (size > 0xFFFF || clen > size)
+		return -1;
+	int i = ft_new_file(c, (uint16_t)parent, fid, 0);
+	if (i < 0)
+		return -1;
+	ft_file *f = &c->files[i];
+	f->size = (uint16_t)size;
+	f->data = calloc(1, size ? size : 1);
+	if (!f->data)
+		return -1;
+	f->attr[0] = (uint8_t)(attr >> 8);
+	f->attr[1] = (uint8_t)attr;
+	memcpy(f->ac, ac, 10);
+	if (clen)
+		memcpy(f->data, content, clen);
+	return i;
+}
+
+ft_key *ft_p_add_key(ft_card *c, int df, uint8_t kid, const uint8_t hdr[9])
+{
+	ft_key *k = ft_add_key(c, (uint16_t)df, hdr[2], kid);
+	if (k)
+		memcpy(k->hdr, hdr, 9);
+	return k;
+}
+
+int ft_p_set_pin(ft_key *k, const char *pin)
+{
+	size_t l = strlen(pin);
+	if (l < 4 || l > 16) {
+		fprintf(stderr, "ukey-vtoken: PINs must have 4 to 16 characters\n");
+		return -1;
+	}
+	memset(k->sym, 0, sizeof k->sym);
+	memcpy(k->sym, pin, l);
+	k->sym_len = 16;
+	k->ec = 0x33;          /* 3 tries, as OpenSC's WRITE KEY sets */
+	k->written = 1;
+	return 0;
+}
+
+static EVP_PKEY *key_from_record(const ft_key *k, int with_private)
+{
+	static const char *names[RSA_NCOMP] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1
+	};
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	BIGNUM *bn[RSA_NCOMP] = { 0 };
+	EVP_PKEY *pk = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *cx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	int ncomp = with_private ? RSA_NCOMP : 2, ok = b && cx;
+	for (int i = 0; i < ncomp && ok; i++) {
+		bn[i] = BN_bin2bn(k->rsa[i].v, (int)k->rsa[i].len, NULL);
+		ok = bn[i] && OSSL_PARAM_BLD_push_BN(b, names[i], bn[i]);
+	}
+	if (ok)
+		params = OSSL_PARAM_BLD_to_param(b);
+	if (params && EVP_PKEY_fromdata_init(cx) > 0)
+		EVP_PKEY_fromdata(cx, &pk, with_private ? EVP_PKEY_KEYPAIR :
+				  EVP_PKEY_PUBLIC_KEY, params);
+	for (int i = 0; i < RSA_NCOMP; i++)
+		BN_clear_free(bn[i]);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	EVP_PKEY_CTX_free(cx);
+	return pk;
+}
+
+static EVP_PKEY *read_pem_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	return k;
+}
+
+static X509 *read_pem_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	return x;
+}
+
+/* DER certificate for the card key, issued by the CA (or self-signed). */
+int ft_p_make_cert(const vt_init_params *p, const ft_key *priv,
+		     uint8_t **der, size_t *dlen)
+{
+	EVP_PKEY *pub = key_from_record(priv, 0), *signer = NULL;
+	X509 *x = X509_new(), *ca = NULL;
+	X509_NAME *name = X509_NAME_new();
+	BIGNUM *sn = BN_new();
+	int rc = -1;
+	const char *cn = p->subject_cn ? p->subject_cn : "ukey virtual token";
+	if (!pub || !x || !name || !sn)
+		goto out;
+	if (p->ca_cert_path || p->ca_key_path) {
+		if (!p->ca_cert_path || !p->ca_key_path) {
+			fprintf(stderr, "ukey-vtoken: --ca-cert and --ca-key go together\n");
+			goto out;
+		}
+		ca = read_pem_cert(p->ca_cert_path);
+		signer = read_pem_key(p->ca_key_path);
+		if (!ca || !signer) {
+			fprintf(stderr, "ukey-vtoken: cannot read the CA certificate or key\n");
+			goto out;
+		}
+	} else {
+		signer = key_from_record(priv, 1);
+		if (!signer)
+			goto out;
+	}
+	long days_left = p->days_left ? p->days_left : 365;
+	long days_valid = p->days_valid ? p->days_valid : days_left + 1;
+	time_t now = time(NULL);
+	if (!BN_rand(sn, 120, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ||
+	    !BN_to_ASN1_INTEGER(sn, X509_get_serialNumber(x)) ||
+	    !X509_set_version(x, 2) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+					(const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), (int)days_left, 0, &now) ||
+	    !X509_time_adj_ex(X509_getm_notBefore(x), (int)(days_left - days_valid),
+			      0, &now) ||
+	    !X509_set_pubkey(x, pub) || !X509_sign(x, signer, EVP_sha256()))
+		goto out;
+	unsigned char *buf = NULL;
+	int n = i2d_X509(x, &buf);
+	if (n <= 0)
+		goto out;
+	*der = buf;
+	*dlen = (size_t)n;
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "ukey-vtoken: cannot make the certificate\n");
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(signer);
+	X509_free(x);
+	X509_free(ca);
+	X509_NAME_free(name);
+	BN_free(sn);
+	return rc;
+}
+
+/* --- PKCS#15 objects --------------------------------------------------- */
+
+static int common_obj(vt_buf *o, const char *label, uint8_t flags, int auth_id)
+{
+	vt_buf in = { 0 };
+	uint8_t f = flags;
+	uint8_t a = (uint8_t)auth_id;
+	int rc = vt_der_utf8(&in, label) ||
+		 vt_der_bits(&in, 6, &f, 1) ||
+		 (auth_id > 0 && vt_der_tlv(&in, 0x04, &a, 1));
+	if (rc) {
+		vt_buf_free(&in);
+		return -1;
+	}
+	return vt_der_wrap(o, 0x30, &in);
+}
+
+static int aodf_pin(vt_buf *o, const char *label, uint8_t id, uint8_t ref,
+		    int puk)
+{
+	static const uint8_t path[4] = { 0x3F, 0x00, 0x50, 0x15 };
+	vt_buf e = { 0 }, ca = { 0 }, attrs = { 0 }, seq = { 0 }, a1 = { 0 };
+	/* PinFlags: local, initialized, needs-padding (+ unblockingPin, bit 6) */
+	uint8_t flags_pin = 0x4C, flags_puk[1] = { 0x4E };
+	uint8_t pad = 0;
+	int rc = common_obj(&e, label, 0xC0, 0) ||
+		 vt_der_tlv(&ca, 0x04, &id, 1) || vt_der_wrap(&e, 0x30, &ca) ||
+		 (puk ? vt_der_bits(&seq, 1, flags_puk, 1)
+		      : vt_der_bits(&seq, 2, &flags_pin, 1)) ||
+		 vt_der_tlv(&seq, 0x0A, "\x01", 1) ||   /* ascii-numeric */
+		 vt_der_int(&seq, 4) || vt_der_int(&seq, 16) ||
+		 vt_der_int(&seq, 16) ||
+		 vt_der_tlv(&seq, 0x80, &ref, 1) ||     /* pinReference */
+		 vt_der_tlv(&seq, 0x04, &pad, 1) ||     /* padChar */
+		 vt_der_path(&seq, path, 4) ||
+		 vt_der_wrap(&attrs, 0x30, &seq) ||
+		 vt_der_wrap(&a1, 0xA1, &attrs) ||
+		 vt_buf_put(&e, a1.p, a1.len);
+	vt_buf_free(&a1);
+	vt_buf_free(&attrs);
+	vt_buf_free(&seq);
+	vt_buf_free(&ca);
+	if (rc) {
+		vt_buf_free(&e);
+		return -1;
+	}
+	return vt_der_wrap(o, 0x30, &e);
+}
+
+static int key_entry(vt_buf *o, int private_key, unsigned bits, int has_pin)
+{
+	static const uint8_t df_path[4] = { 0x3F, 0x00, 0x50, 0x15 };
+	static const uint8_t pub_path[6] = { 0x3F, 0x00, 0x50, 0x15, 0x30, 0x00 };
+	vt_buf e = { 0 }, cls = { 0 }, seq = { 0 }, inner = { 0 }, a1 = { 0 };
+	uint8_t id = 1;
+	uint8_t usage_priv = 0x74, usage_pub = 0x8B, access = 0xB8;
+	int rc = common_obj(&e, private_key ? "Private Key" : "Public Key",
+			    private_key ? 0xC0 : 0x40,
+			    private_key && has_pin ? 1 : 0) ||
+		 vt_der_tlv(&cls, 0x04, &id, 1) ||
+		 (private_key ? vt_der_bits(&cls, 2, &usage_priv, 1)
+			      : vt_der_bits(&cls, 0, &usage_pub, 1)) ||
+		 (private_key ? vt_der_bits(&cls, 3, &access, 1)
+			      : vt_der_tlv(&cls, 0x01, "\x00", 1)) ||
+		 vt_der_int(&cls, private_key ? 1 : 0) ||
+		 vt_der_wrap(&e, 0x30, &cls) ||
+		 (private_key ? vt_der_path(&inner, df_path, 4)
+			      : vt_der_path(&inner, pub_path, 6)) ||
+		 vt_der_int(&inner, bits) ||
+		 vt_der_wrap(&seq, 0x30, &inner) ||
+		 vt_der_wrap(&a1, 0xA1, &seq) ||
+		 vt_buf_put(&e, a1.p, a1.len);
+	vt_buf_free(&a1);
+	if (rc) {
+		vt_buf_free(&e);
+		return -1;
+	}
+	return vt_der_wrap(o, 0x30, &e);
+}
+
+static int cert_entry(vt_buf *o)
+{
+	static const uint8_t path[6] = { 0x3F, 0x00, 0x50, 0x15, 0x31, 0x00 };
+	vt_buf e = { 0 }, cls = { 0 }, inner = { 0 }, seq = { 0 }, a1 = { 0 };
+	uint8_t id = 1;
+	int rc = common_obj(&e, "Certificate", 0x40, 0) ||
+		 vt_der_tlv(&cls, 0x04, &id, 1) || vt_der_wrap(&e, 0x30, &cls) ||
+		 vt_der_path(&inner, path, 6) ||
+		 vt_der_wrap(&seq, 0x30, &inner) ||
+		 vt_der_wrap(&a1, 0xA1, &seq) ||
+		 vt_buf_put(&e, a1.p, a1.len);
+	vt_buf_free(&a1);
+	if (rc) {
+		vt_buf_free(&e);
+		return -1;
+	}
+	return vt_der_wrap(o, 0x30, &e);
+}
+
+static int odf_entry(vt_buf *o, uint8_t tag, uint16_t fid)
+{
+	uint8_t path[6] = { 0x3F, 0x00, 0x50, 0x15, (uint8_t)(fid >> 8), (uint8_t)fid };
+	vt_buf in = { 0 };
+	if (vt_der_path(&in, path, 6)) {
+		vt_buf_free(&in);
+		return -1;
+	}
+	return vt_der_wrap(o, tag, &in);
+}
+
+static int parse_serial(const char *s, uint8_t out[8])
+{
+	memset(out, 0, 8);
+	size_t l = strlen(s);
+	if (l == 0 || l > 16 || l % 2)
+		return -1;
+	for (size_t i = 0; i < l; i += 2) {
+		unsigned v;
+		char t[3] = { s[i], s[i + 1], 0 };
+		char *end;
+		v = (unsigned)strtoul(t, &end, 16);
+		if (*end)
+			return -1;
+		out[8 - l / 2 + i / 2] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int perso_pkcs15(ft_card *c, const vt_init_params *p)
+{
+	const char *label = p->label ? p->label : "ukey";
+	uint8_t mf_name[16] = { 0 }, df_name[16];
+	memcpy(mf_name + 8, c->serial, 8);
+	memcpy(df_name, p15_aid, 12);
+	memcpy(df_name + 12, "\x00\x00\x10\x10", 4);
+	int mf = ft_p_add_df(c, -1, 0x3F00, mf_name, 0x04, 0x11, 0x0300);
+	if (mf < 0)
+		return -1;
+	int rc = 0;
+	/* EF.DIR */
+	vt_buf dir = { 0 }, app = { 0 };
+	static const uint8_t app_path[4] = { 0x3F, 0x00, 0x50, 0x15 };
+	rc = vt_der_tlv(&app, 0x4F, p15_aid, 12) ||
+	     vt_der_tlv(&app, 0x50, label, strlen(label)) ||
+	     vt_der_tlv(&app, 0x51, app_path, 4) || vt_der_wrap(&dir, 0x61, &app) ||
+	     ft_p_add_ef(c, mf, 0x2F00, 128, ac_free, 0, dir.p, dir.len) < 0;
+	vt_buf_free(&dir);
+	int df = rc ? -1 : ft_p_add_df(c, mf, 0x5015, df_name, 0x30, 0x01, 16000);
+	if (df < 0)
+		return -1;
+	/* key records */
+	static const uint8_t h_maint[9] = { 0x00, 0x10, 0x03, 0x10, 0x10, 0xC0, 0x01, 0x00, 0x00 };
+	static const uint8_t h_pin[9] = { 0x00, 0x10, 0x0B, 0x10, 0x04, 0x38, 0x01, 0xFF, 0x00 };
+	static const uint8_t h_puk[9] = { 0x00, 0x10, 0x0B, 0x10, 0x08, 0xC0, 0x01, 0xFF, 0x00 };
+	uint8_t h_priv[9] = { 0x04, 0x0A, 0x22, 0x34, 0x04, 0x34, 0x40, 0x00, 0x00 };
+	static const uint8_t h_pub[9] = { 0x01, 0x0A, 0x2A, 0x10, 0x04, 0x10, 0x40, 0x00, 0x00 };
+	ft_key *k = ft_p_add_key(c, df, 0, h_maint);
+	if (!k)
+		return -1;
+	memcpy(k->sym, ft_default_maint_key, 16);
+	k->sym_len = 16;
+	k->written = 1;
+	int has_pin = p->user_pin && *p->user_pin;
+	if (has_pin) {
+		if (!(k = ft_p_add_key(c, df, 1, h_pin)) || ft_p_set_pin(k, p->user_pin))
+			return -1;
+		const char *puk = p->so_pin && *p->so_pin ? p->so_pin : NULL;
+		if (puk && (!(k = ft_p_add_key(c, df, 2, h_puk)) || ft_p_set_pin(k, puk)))
+			return -1;
+	} else {
+		h_priv[3] = 0x10;   /* no PIN: key usable by anyone */
+		h_priv[5] = 0x10;
+	}
+	/* PKCS#15 files, sizes and ACs as OpenSC's entersafe profile */
+	if (ft_p_add_ef(c, df, 0xFFFD, 2560, ac_free, 0x1580, NULL, 0) < 0)
+		return -1;
+	vt_buf odf = { 0 }, ti = { 0 }, tis = { 0 }, aodf = { 0 }, prkdf = { 0 },
+	       pukdf = { 0 }, cdf = { 0 };
+	unsigned bits = p->key_bits;
+	uint8_t flags = 0x60;  /* loginRequired, prnGeneration */
+	rc = odf_entry(&odf, 0xA8, 0x4401) ||
+	     (bits && (odf_entry(&odf, 0xA0, 0x4402) || odf_entry(&odf, 0xA1, 0x4403) ||
+		       odf_entry(&odf, 0xA4, 0x4404))) ||
+	     vt_der_int(&tis, 0) || vt_der_tlv(&tis, 0x04, c->serial, 8) ||
+	     vt_der_utf8(&tis, "EnterSafe") ||
+	     vt_der_tlv(&tis, 0x80, label, strlen(label)) ||
+	     vt_der_bits(&tis, 5, &flags, 1) || vt_der_wrap(&ti, 0x30, &tis) ||
+	     (has_pin && aodf_pin(&aodf, "UserPIN", 1, 1, 0)) ||
+	     (has_pin && p->so_pin && *p->so_pin &&
+	      aodf_pin(&aodf, "UserPUK", 2, 2, 1));
+	if (!rc && bits) {
+		if (bits != 1024 && bits != 2048) {
+			fprintf(stderr, "ukey-vtoken: --key-bits must be 1024 or 2048\n");
+			rc = -1;
+		}
+	}
+	uint8_t *cert = NULL, *pubder = NULL;
+	size_t certlen = 0;
+	int publen = 0;
+	if (!rc && bits) {
+		ft_key *priv = ft_p_add_key(c, df, 1, h_priv), *pub = ft_p_add_key(c, df, 1, h_pub);
+		if (!priv || !pub || ft_rsa_generate(priv, pub, bits)) {
+			rc = -1;
+		} else {
+			EVP_PKEY *pk = key_from_record(priv, 0);
+			publen = pk ? i2d_PublicKey(pk, &pubder) : -1;
+			EVP_PKEY_free(pk);
+			rc = publen <= 0 || ft_p_make_cert(p, priv, &cert, &certlen) ||
+			     key_entry(&prkdf, 1, bits, has_pin) ||
+			     key_entry(&pukdf, 0, bits, has_pin) || cert_entry(&cdf);
+		}
+	}
+	if (!rc)
+		rc = ft_p_add_ef(c, df, 0x5031, 256, ac_p15, 0, odf.p, odf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x5032, 128, ac_p15, 0, ti.p, ti.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x5033, 128, ac_p15, 0, NULL, 0) < 0 ||
+		     ft_p_add_ef(c, df, 0x4401, 256, ac_p15, 0, aodf.p, aodf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4402, 256, ac_p15, 0, prkdf.p, prkdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4403, 256, ac_p15, 0, pukdf.p, pukdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4404, 512, ac_p15, 0, cdf.p, cdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4405, 256, ac_p15, 0, NULL, 0) < 0 ||
+		     (bits && (ft_p_add_ef(c, df, 0x3000, (size_t)publen, ac_p15, 0, pubder,
+				      (size_t)publen) < 0 ||
+			       ft_p_add_ef(c, df, 0x3100, certlen, ac_p15, 0, cert,
+				      certlen) < 0));
+	OPENSSL_free(cert);
+	OPENSSL_free(pubder);
+	vt_buf_free(&odf);
+	vt_buf_free(&ti);
+	vt_buf_free(&aodf);
+	vt_buf_free(&prkdf);
+	vt_buf_free(&pukdf);
+	vt_buf_free(&cdf);
+	if (rc)
+		fprintf(stderr, "ukey-vtoken: personalisation failed (sizes or memory)\n");
+	return rc ? -1 : 0;
+}
+
+int ft_perso(ft_card *c, const vt_init_params *p)
+{
+	if (c->files[0].used) {
+		fprintf(stderr, "ukey-vtoken: token already personalised\n");
+		return -1;
+	}
+	if (p->serial && parse_serial(p->serial, c->serial)) {
+		fprintf(stderr, "ukey-vtoken: --serial wants up to 16 hex digits\n");
+		return -1;
+	} else if (!p->serial && RAND_bytes(c->serial, 8) != 1) {
+		return -1;
+	}
+	int rc;
+	if (!p->layout || !strcmp(p->layout, "pkcs15")) {
+		rc = perso_pkcs15(c, p);
+	} else if (!strcmp(p->layout, "espk")) {
+		rc = ft_espk_perso(c, p);
+	} else {
+		fprintf(stderr, "ukey-vtoken: unknown layout '%s' (pkcs15, espk)\n",
+			p->layout);
+		return -1;
+	}
+	c->cur_df = c->files[0].used ? 0 : FT_NONE;
+	c->cur_ef = FT_NONE;
+	return rc;
+}
+
+static void path_of(const ft_card *c, uint16_t i, char *buf, size_t cap)
+{
+	uint16_t chain[16];
+	size_t n = 0;
+	while (i != FT_NONE && n < 16) {
+		chain[n++] = i;
+		i = c->files[i].parent;
+	}
+	size_t o = 0;
+	buf[0] = '\0';
+	while (n-- && o + 6 < cap)
+		o += (size_t)snprintf(buf + o, cap - o, "%s%04X", o ? "/" : "",
+				      c->files[chain[n]].fid);
+}
+
+void ft_describe(ft_card *c, FILE *out)
+{
+	fprintf(out, "os: ftcos\nserial: ");
+	for (int i = 0; i < 8; i++)
+		fprintf(out, "%02X", c->serial[i]);
+	fprintf(out, "\n");
+	if (!c->files[0].used) {
+		fprintf(out, "blank card (no MF)\n");
+		return;
+	}
+	fprintf(out, "files:\n");
+	for (uint16_t i = 0; i < FT_MAX_FILES; i++) {
+		const ft_file *f = &c->files[i];
+		if (!f->used)
+			continue;
+		char path[128];
+		path_of(c, i, path, sizeof path);
+		if (f->is_df)
+			fprintf(out, "  DF %-24s\n", path);
+		else
+			fprintf(out, "  EF %-24s size %5u read-ac %02X update-ac %02X\n",
+				path, f->size, f->ac[0], f->ac[1]);
+	}
+	fprintf(out, "keys:\n");
+	for (size_t i = 0; i < FT_MAX_KEYS; i++) {
+		const ft_key *k = &c->keys[i];
+		if (!k->used)
+			continue;
+		char path[128];
+		path_of(c, k->df, path, sizeof path);
+		fprintf(out, "  %s kid %u usage %02X ", path, k->kid, k->usage);
+		if (k->usage == FT_USAGE_PIN)
+			fprintf(out, "PIN %s, tries left %u of %u\n",
+				k->written ? "set" : "unset", k->ec & 15, k->ec >> 4);
+		else if (k->usage == FT_USAGE_RSA_PRIV || k->usage == FT_USAGE_RSA_PUB) {
+			const ft_key *pk = ft_find_key(c, k->df, FT_USAGE_RSA_PUB, k->kid);
+			size_t nl = k->rsa[RSA_N].len ? k->rsa[RSA_N].len :
+				    pk ? pk->rsa[RSA_N].len : 0;
+			fprintf(out, "RSA %s, %s, %zu bits\n",
+				k->usage == FT_USAGE_RSA_PRIV ? "private" : "public",
+				k->written ? "set" : "empty", nl * 8);
+		}
+		else
+			fprintf(out, "symmetric, %u bytes\n", k->sym_len);
+	}
+}
