@@ -207,6 +207,14 @@ typedef struct ukey_driver {
 			      size_t so_len, const char *label);
 
 	ukey_rv (*get_random)(ukey_card *card, uint8_t *buf, size_t len);
+
+	/* Optional (NULL = use list_objects): only the objects of class cls,
+	 * reading only what that class needs (PKCS#15: one directory file), so
+	 * that a cold "login, find the private key, sign" costs fewer APDUs.
+	 * Objects are the same as list_objects would return (a PRIVKEY may
+	 * lack modulus until the public keys are listed). Added by drivers/. */
+	ukey_rv (*list_class)(ukey_card *card, ukey_obj_class cls,
+			      ukey_objlist *out);
 } ukey_driver;
 
 /* Registry of built-in drivers (drivers/registry.c). NULL if unknown. */

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * drivers/layout/espk.c — reading the ENTERSAFE-ESPK layout (see espk.h).
+ *
+ * Public facts (OpenSC issue 3834, summarised in ftcos-command-set.md): DF
+ * 3F00/2003 named "ENTERSAFE-ESPK" holds an index EF 6F01 of 30-byte
+ * records — FID (LE, FFFF = directory), directory name[10], file name[13],
+ * ACL byte, used size (LE), allocated size (LE) — and files that are flat
+ * streams of PKCS#11 attributes (u32 type LE, u32 length LE, value). The
+ * vendor attribute 0x80000100 is the on-card key handle used in MSE.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "espk.h"
+
+#define ESPK_ATTR_KEY_ID 0x80000100u
+#define ESPK_MAX_FILE 8192
+
+/* PKCS#11 attribute types we use (values from the PKCS#11 standard). */
+#define A_CLASS 0x000u
+#define A_PRIVATE 0x002u
+#define A_LABEL 0x003u
+#define A_VALUE 0x011u
+#define A_ID 0x102u
+#define A_ENCRYPT 0x104u
+#define A_DECRYPT 0x105u
+#define A_WRAP 0x106u
+#define A_UNWRAP 0x107u
+#define A_SIGN 0x108u
+#define A_SIGN_RECOVER 0x109u
+#define A_VERIFY 0x10Au
+#define A_MODULUS 0x120u
+#define A_PUBLIC_EXPONENT 0x122u
+
+static const uint8_t espk_df[4] = { 0x3F, 0x00, 0x20, 0x03 };
+static const uint8_t espk_name[14] = { 'E', 'N', 'T', 'E', 'R', 'S', 'A',
+				       'F', 'E', '-', 'E', 'S', 'P', 'K' };
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+int espk_parse_index_record(const uint8_t rec[30], espk_file *f)
+{
+	uint16_t fid = (uint16_t)(rec[0] | rec[1] << 8);
+	size_t n;
+
+	memset(f, 0, sizeof(*f));
+	if (fid == 0xFFFF || fid == 0x0000)
+		return 0; /* a directory entry or an unused record */
+	if (fid == 0x3F00 || fid == 0x6F01)
+		return -1;
+	f->fid = fid;
+	for (n = 0; n < 13 && rec[12 + n]; n++) {
+		if (rec[12 + n] < 0x20 || rec[12 + n] > 0x7E)
+			return -1;
+		f->name[n] = (char)rec[12 + n];
+	}
+	f->name[n] = 0;
+	f->size = (size_t)(rec[26] | rec[27] << 8);
+	if (f->size > (size_t)(rec[28] | rec[29] << 8) || f->size > ESPK_MAX_FILE)
+		return -1;
+	return 1;
+}
+
+static ukey_rv dup(const uint8_t *v, size_t len, uint8_t **out, size_t *olen)
+{
+	while (len > 1 && v[0] == 0) {
+		v++;
+		len--;
+	}
+	*out = malloc(len ? len : 1);
+	if (!*out)
+		return UKEY_E_NOMEM;
+	if (len)
+		memcpy(*out, v, len);
+	*olen = len;
+	return UKEY_OK;
+}
+
+int espk_parse_attrs(const uint8_t *buf, size_t len, ukey_object *o,
+		     uint32_t *key_handle)
+{
+	size_t pos = 0;
+	long cls = -1;
+	unsigned usage = 0;
+	int have_usage = 0;
+
+	*key_handle = 0;
+	while (pos + 8 <= len) {
+		uint32_t type = le32(buf + pos), l = le32(buf + pos + 4);
+		const uint8_t *v = buf + pos + 8;
+		int flag;
+
+		if (type == 0 && l == 0)
+			break; /* zero padding */
+		if (l > len - pos - 8)
+			return -1;
+		pos += 8 + (size_t)l;
+		flag = l >= 1 && v[0] != 0;
+		switch (type) {
+		case A_CLASS:
+			if (l != 4 && l != 8)
+				return -1;
+			cls = (long)le32(v);
+			break;
+		case A_LABEL:
+			if (l >= sizeof(o->label))
+				l = sizeof(o->label) - 1;
+			memcpy(o->label, v, l);
+			o->label[l] = 0;
+			for (uint32_t i = 0; i < l; i++)
+				if (!o->label[i])
+					o->label[i] = '?';
+			break;
+		case A_ID:
+			if (l > UKEY_ID_MAX)
+				return -1;
+			memcpy(o->id, v, l);
+			o->id_len = l;
+			break;
+		case A_VALUE:
+			free(o->value);
+			o->value = NULL;
+			o->value = malloc(l ? l : 1);
+			if (!o->value)
+				return -1;
+			if (l)
+				memcpy(o->value, v, l);
+			o->value_len = l;
+			break;
+		case A_MODULUS:
+			free(o->modulus);
+			o->modulus = NULL;
+			if (!l || l > 1024 || dup(v, l, &o->modulus, &o->modulus_len))
+				return -1;
+			break;
+		case A_PUBLIC_EXPONENT:
+			free(o->pub_exp);
+			o->pub_exp = NULL;
+			if (!l || l > 16 || dup(v, l, &o->pub_exp, &o->pub_exp_len))
+				return -1;
+			break;
+		case A_PRIVATE:
+			o->private_obj = flag;
+			break;
+		case ESPK_ATTR_KEY_ID:
+			if (l < 1 || l > 4)
+				return -1;
+			for (uint32_t i = 0; i < l; i++)
+				*key_handle |= (uint32_t)v[i] << (8 * i);
+			break;
+		case A_SIGN: case A_DECRYPT: case A_SIGN_RECOVER: case A_UNWRAP:
+		case A_VERIFY: case A_ENCRYPT: case A_WRAP:
+			have_usage = 1;
+			if (!flag)
+				break;
+			usage |= type == A_SIGN ? UKEY_USAGE_SIGN :
+				 type == A_DECRYPT ? UKEY_USAGE_DECRYPT :
+				 type == A_SIGN_RECOVER ? UKEY_USAGE_SIGN_RECOVER :
+				 type == A_UNWRAP ? UKEY_USAGE_UNWRAP :
+				 type == A_VERIFY ? UKEY_USAGE_VERIFY :
+				 type == A_ENCRYPT ? UKEY_USAGE_ENCRYPT : UKEY_USAGE_WRAP;
+			break;
+		default:
+			break; /* other attributes are not needed */
+		}
+	}
+	switch (cls) {
+	case 1: /* CKO_CERTIFICATE */
+		o->cls = UKEY_OBJ_CERT;
+		if (!o->value)
+			return -1;
+		break;
+	case 2: /* CKO_PUBLIC_KEY */
+		o->cls = UKEY_OBJ_PUBKEY;
+		if (!have_usage)
+			usage = UKEY_USAGE_VERIFY | UKEY_USAGE_ENCRYPT;
+		break;
+	case 3: /* CKO_PRIVATE_KEY */
+		o->cls = UKEY_OBJ_PRIVKEY;
+		o->private_obj = 1;
+		if (!have_usage)
+			usage = UKEY_USAGE_SIGN | UKEY_USAGE_DECRYPT;
+		break;
+	default:
+		return -1;
+	}
+	o->usage = usage;
+	if (o->modulus) {
+		size_t i = 0;
+		unsigned bits;
+
+		while (i < o->modulus_len && !o->modulus[i])
+			i++;
+		bits = (unsigned)(o->modulus_len - i) * 8;
+		if (i < o->modulus_len)
+			for (uint8_t b = o->modulus[i]; !(b & 0x80); b <<= 1)
+				bits--;
+		o->key_bits = bits;
+	}
+	return 0;
+}
+
+/* Read a whole EF of the ESPK DF (at most `len` bytes). */
+static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
+		       size_t *outlen)
+{
+	uint8_t path[6] = { 0x3F, 0x00, 0x20, 0x03, (uint8_t)(fid >> 8), (uint8_t)fid };
+	ftcos_fci fci;
+	uint8_t *buf;
+	size_t got = 0;
+	ukey_rv rv = ftcos_select_path(t->c, path, sizeof(path), &fci);
+
+	*out = NULL;
+	*outlen = 0;
+	if (rv)
+		return rv;
+	if (fci.is_df)
+		return UKEY_E_MALFORMED;
+	if (fci.size && fci.size < len)
+		len = fci.size;
+	if (len > ESPK_MAX_FILE)
+		return UKEY_E_MALFORMED;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return UKEY_E_NOMEM;
+	rv = ftcos_read_binary(t->c, 0, buf, len, &got);
+	if (rv) {
+		free(buf);
+		return rv;
+	}
+	*out = buf;
+	*outlen = got;
+	return UKEY_OK;
+}
+
+ukey_rv espk_bind(espk_token *t, ftcos_ctx *c)
+{
+	ftcos_fci fci;
+	uint8_t *idx = NULL;
+	size_t len = 0;
+	ukey_rv rv;
+
+	memset(t, 0, sizeof(*t));
+	t->c = c;
+	rv = ftcos_select_path(c, espk_df, sizeof(espk_df), &fci);
+	if (rv)
+		return rv;
+	if (!fci.is_df || fci.name_len < sizeof(espk_name) ||
+	    memcmp(fci.name, espk_name, sizeof(espk_name)) != 0)
+		return UKEY_E_SW_FILE_NOT_FOUND; /* a 2003 that is not ESPK */
+	rv = read_ef(t, 0x6F01, ESPK_MAX_FILE, &idx, &len);
+	if (rv)
+		return rv == UKEY_E_SW_FILE_NOT_FOUND ? UKEY_E_MALFORMED : rv;
+	for (size_t off = 0; off + 30 <= len && t->n_files < ESPK_MAX_FILES; off += 30) {
+		espk_file f;
+		int r = espk_parse_index_record(idx + off, &f);
+
+		if (r == 1)
+			t->files[t->n_files++] = f;
+	}
+	free(idx);
+	/* token label from the "tokeninfo" file */
+	for (size_t i = 0; i < t->n_files; i++) {
+		uint8_t *b = NULL;
+		size_t bl = 0;
+		ukey_object o;
+		uint32_t kh;
+
+		if (strcmp(t->files[i].name, "tokeninfo") != 0)
+			continue;
+		if (read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl) != UKEY_OK)
+			break;
+		/* CKA_SERIAL_NUMBER (0x82), printable, at most 16 characters */
+		for (size_t pos = 0; pos + 8 <= bl;) {
+			uint32_t ty = le32(b + pos), ln = le32(b + pos + 4);
+
+			if (ln > bl - pos - 8)
+				break;
+			if (ty == 0x82 && ln >= 1 && ln < sizeof(t->serial)) {
+				size_t k;
+
+				for (k = 0; k < ln && b[pos + 8 + k] > 0x20 &&
+					    b[pos + 8 + k] < 0x7F; k++)
+					t->serial[k] = (char)b[pos + 8 + k];
+				t->serial[k == ln ? k : 0] = 0;
+			}
+			pos += 8 + (size_t)ln;
+		}
+		memset(&o, 0, sizeof(o));
+		/* tokeninfo has no CKA_CLASS: parse errors are expected */
+		(void)espk_parse_attrs(b, bl, &o, &kh);
+		memcpy(t->label, o.label, sizeof(t->label) - 1);
+		t->label[sizeof(t->label) - 1] = 0;
+		ukey_object_clear(&o);
+		free(b);
+		break;
+	}
+	return UKEY_OK;
+}
+
+void espk_free(espk_token *t)
+{
+	if (t)
+		memset(t, 0, sizeof(*t));
+}
+
+static int wanted(const char *name)
+{
+	return !strncmp(name, "cert", 4) || !strncmp(name, "pubk", 4) ||
+	       !strncmp(name, "prvk", 4);
+}
+
+ukey_rv espk_list(espk_token *t, ukey_objlist *out)
+{
+	for (size_t i = 0; i < t->n_files; i++) {
+		uint8_t *b = NULL;
+		size_t bl = 0;
+		ukey_object tmp, *o;
+		uint32_t kh = 0;
+		ukey_rv rv;
+
+		if (!wanted(t->files[i].name))
+			continue;
+		rv = read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl);
+		if (rv == UKEY_E_SW_FILE_NOT_FOUND)
+			continue;
+		if (rv)
+			return rv;
+		memset(&tmp, 0, sizeof(tmp));
+		if (espk_parse_attrs(b, bl, &tmp, &kh) != 0 ||
+		    (tmp.cls == UKEY_OBJ_PRIVKEY && (kh < 1 || kh > 0xFF))) {
+			ukey_object_clear(&tmp);
+			free(b);
+			continue; /* a file we cannot use */
+		}
+		free(b);
+		tmp.drv_ref[0] = ESPK_REF_TAG;
+		tmp.drv_ref[1] = (uint8_t)tmp.cls;
+		tmp.drv_ref[2] = (uint8_t)kh;
+		tmp.drv_ref[3] = (uint8_t)(t->files[i].fid >> 8);
+		tmp.drv_ref[4] = (uint8_t)t->files[i].fid;
+		tmp.drv_ref_len = 5;
+		o = ukey_objlist_add(out);
+		if (!o) {
+			ukey_object_clear(&tmp);
+			return UKEY_E_NOMEM;
+		}
+		*o = tmp;
+	}
+	return UKEY_OK;
+}
+
+ukey_rv espk_read_value(espk_token *t, ukey_object *o)
+{
+	(void)t;
+	/* values come with the listing (the attributes share one file) */
+	return o->value ? UKEY_OK : UKEY_E_ARGS;
+}
+
+ukey_rv espk_key_ref(const ukey_object *o, uint8_t *kid)
+{
+	if (!o || o->drv_ref_len != 5 || o->drv_ref[0] != ESPK_REF_TAG ||
+	    o->drv_ref[2] == 0)
+		return UKEY_E_ARGS;
+	*kid = o->drv_ref[2];
+	return UKEY_OK;
+}

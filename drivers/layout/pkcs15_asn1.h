@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * drivers/layout/pkcs15_asn1.h — PKCS#15 (ISO 7816-15) structures as
+ * OpenSSL ASN.1 templates, limited to what OpenSC's entersafe profile and
+ * we write: ODF, TokenInfo, PIN objects, RSA key objects, X.509 certificate
+ * objects and opaque data objects, all referring to files by Path.
+ */
+#ifndef UKEY_PKCS15_ASN1_H
+#define UKEY_PKCS15_ASN1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/asn1.h>
+#include <openssl/asn1t.h>
+
+/* Path ::= SEQUENCE { path OCTET STRING, index INTEGER OPTIONAL,
+ *                     length [0] INTEGER OPTIONAL } */
+typedef struct {
+	ASN1_OCTET_STRING *path;
+	ASN1_INTEGER *index;
+	ASN1_INTEGER *length;
+} P15_PATH;
+DECLARE_ASN1_FUNCTIONS(P15_PATH)
+
+/* ODF entry: [n] EXPLICIT Path, n = P15_DF_* below. */
+typedef struct {
+	int type;
+	union {
+		P15_PATH *path;
+	} d;
+} P15_ODF_ENTRY;
+DECLARE_ASN1_FUNCTIONS(P15_ODF_ENTRY)
+
+enum {
+	P15_DF_PRKDF = 0, P15_DF_PUKDF = 1, P15_DF_PUKDF_TRUSTED = 2,
+	P15_DF_SKDF = 3, P15_DF_CDF = 4, P15_DF_CDF_TRUSTED = 5,
+	P15_DF_CDF_USEFUL = 6, P15_DF_DODF = 7, P15_DF_AODF = 8,
+	P15_DF_COUNT = 9
+};
+
+typedef struct {
+	ASN1_INTEGER *version;
+	ASN1_OCTET_STRING *serial;
+	ASN1_UTF8STRING *manufacturer;
+	ASN1_UTF8STRING *label;
+	ASN1_BIT_STRING *flags;
+	ASN1_STRING *se_info;        /* raw, kept for re-encoding */
+	ASN1_TYPE *record_info;
+	ASN1_TYPE *algorithms;
+	ASN1_OCTET_STRING *issuer_id;
+	ASN1_OCTET_STRING *holder_id;
+	ASN1_TYPE *last_update;
+	ASN1_PRINTABLESTRING *language;
+} P15_TOKENINFO;
+DECLARE_ASN1_FUNCTIONS(P15_TOKENINFO)
+
+/* CommonObjectAttributes */
+typedef struct {
+	ASN1_UTF8STRING *label;
+	ASN1_BIT_STRING *flags;      /* bit 0 private, bit 1 modifiable */
+	ASN1_OCTET_STRING *auth_id;
+	ASN1_INTEGER *user_consent;
+	ASN1_STRING *acl;            /* raw SEQUENCE */
+} P15_COMMON_OBJ;
+DECLARE_ASN1_FUNCTIONS(P15_COMMON_OBJ)
+
+/* CommonKeyAttributes */
+typedef struct {
+	ASN1_OCTET_STRING *id;
+	ASN1_BIT_STRING *usage;
+	int native;                  /* DEFAULT TRUE */
+	ASN1_BIT_STRING *access;
+	ASN1_INTEGER *key_ref;
+	ASN1_GENERALIZEDTIME *start_date;
+	ASN1_GENERALIZEDTIME *end_date;
+} P15_COMMON_KEY;
+DECLARE_ASN1_FUNCTIONS(P15_COMMON_KEY)
+
+/* Private/PublicRSAKeyAttributes: value (Path), modulusLength */
+typedef struct {
+	P15_PATH *value;
+	ASN1_INTEGER *modulus_bits;
+} P15_RSA_ATTR;
+DECLARE_ASN1_FUNCTIONS(P15_RSA_ATTR)
+
+/* PrivateKeyObject / PublicKeyObject {RSA} */
+typedef struct {
+	P15_COMMON_OBJ *common;
+	P15_COMMON_KEY *key;
+	ASN1_STRING *subclass;       /* [0] raw SEQUENCE, e.g. subjectName */
+	P15_RSA_ATTR *rsa;           /* [1] */
+} P15_KEY_OBJ;
+DECLARE_ASN1_FUNCTIONS(P15_KEY_OBJ)
+
+/* CommonCertificateAttributes */
+typedef struct {
+	ASN1_OCTET_STRING *id;
+	int authority;               /* DEFAULT FALSE */
+	ASN1_STRING *identifier;     /* raw SEQUENCE */
+} P15_COMMON_CERT;
+DECLARE_ASN1_FUNCTIONS(P15_COMMON_CERT)
+
+/* X509CertificateAttributes: value (Path) + raw optional rest */
+typedef struct {
+	P15_PATH *value;
+	ASN1_STRING *subject;        /* raw Name */
+	ASN1_STRING *issuer;         /* [0] raw Name */
+	ASN1_INTEGER *serial;
+} P15_X509_ATTR;
+DECLARE_ASN1_FUNCTIONS(P15_X509_ATTR)
+
+typedef struct {
+	P15_COMMON_OBJ *common;
+	P15_COMMON_CERT *cert;
+	ASN1_STRING *subclass;
+	P15_X509_ATTR *x509;
+} P15_CERT_OBJ;
+DECLARE_ASN1_FUNCTIONS(P15_CERT_OBJ)
+
+/* CommonDataObjectAttributes */
+typedef struct {
+	ASN1_UTF8STRING *app_name;
+	ASN1_OBJECT *app_oid;
+} P15_COMMON_DATA;
+DECLARE_ASN1_FUNCTIONS(P15_COMMON_DATA)
+
+typedef struct {
+	P15_COMMON_OBJ *common;
+	P15_COMMON_DATA *data;
+	ASN1_STRING *subclass;
+	P15_PATH *value;             /* [1] Opaque ObjectValue: a Path */
+} P15_DATA_OBJ;
+DECLARE_ASN1_FUNCTIONS(P15_DATA_OBJ)
+
+/* PinAttributes */
+typedef struct {
+	ASN1_BIT_STRING *flags;
+	ASN1_ENUMERATED *type;
+	ASN1_INTEGER *min_len;
+	ASN1_INTEGER *stored_len;
+	ASN1_INTEGER *max_len;
+	ASN1_INTEGER *reference;     /* [0] */
+	ASN1_OCTET_STRING *pad_char;
+	ASN1_GENERALIZEDTIME *last_change;
+	P15_PATH *path;
+} P15_PIN_ATTR;
+DECLARE_ASN1_FUNCTIONS(P15_PIN_ATTR)
+
+typedef struct {
+	ASN1_OCTET_STRING *auth_id;
+	ASN1_INTEGER *auth_ref;
+} P15_COMMON_AUTH;
+DECLARE_ASN1_FUNCTIONS(P15_COMMON_AUTH)
+
+typedef struct {
+	P15_COMMON_OBJ *common;
+	P15_COMMON_AUTH *auth;
+	ASN1_STRING *subclass;
+	P15_PIN_ATTR *pin;           /* [1] */
+} P15_PIN_OBJ;
+DECLARE_ASN1_FUNCTIONS(P15_PIN_OBJ)
+
+/* PinFlags bits */
+#define P15_PIN_FLAG_LOCAL        1
+#define P15_PIN_FLAG_INITIALIZED  4
+#define P15_PIN_FLAG_NEEDS_PAD    5
+#define P15_PIN_FLAG_UNBLOCKING   6
+#define P15_PIN_FLAG_SO           7
+
+/* KeyUsageFlags bits */
+#define P15_USAGE_ENCRYPT     0
+#define P15_USAGE_DECRYPT     1
+#define P15_USAGE_SIGN        2
+#define P15_USAGE_SIGNRECOVER 3
+#define P15_USAGE_WRAP        4
+#define P15_USAGE_UNWRAP      5
+#define P15_USAGE_VERIFY      6
+#define P15_USAGE_VERIFYRECOVER 7
+#define P15_USAGE_DERIVE      8
+#define P15_USAGE_NONREP      9
+
+/* ---- helpers over the contents of a directory file (DER values
+ * followed by zero or FF padding) ---- */
+
+/* Length of the DER content of a directory file: 0 when it is empty, the
+ * offset of the first padding byte, or (*need_more = 1) when the buffer
+ * ends inside a value. Returns -1 on garbage. */
+long p15_used_length(const uint8_t *buf, size_t len, int *need_more);
+
+/* Next top-level element: *off advances; returns 1 and sets el and ellen, 0 at
+ * the end (padding or end of buffer), -1 on garbage. */
+int p15_next_element(const uint8_t *buf, size_t len, size_t *off,
+		     const uint8_t **el, size_t *ellen);
+
+/* ASN.1 helpers */
+long p15_int(const ASN1_INTEGER *i, long def); /* def if NULL/out of range */
+int p15_bit(const ASN1_BIT_STRING *b, int n);
+/* Copy an ASN1 string into a NUL-terminated buffer (truncating safely on a
+ * UTF-8 boundary). */
+void p15_str(const ASN1_STRING *s, char *out, size_t outsz);
+
+#endif /* UKEY_PKCS15_ASN1_H */
