@@ -435,7 +435,9 @@ static ukey_rv load_dir(const char *dir, ukey_profile_set *set, size_t *cap,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char path[512], err[512];
+		/* err holds a path plus a message: room for both, so the
+		 * report is never cut (and -Wformat-truncation stays quiet) */
+		char path[512], err[512 + 256];
 		char *data = NULL;
 		size_t len = 0;
 		int r;

@@ -18,7 +18,7 @@ const uint8_t fake_atr_unknown[4] = { 0x3B, 0x02, 0x99, 0x99 };
 fake_reader fake_readers[FAKE_MAX_READERS];
 size_t fake_nreaders;
 int fake_open_fails;
-int fake_wait_calls;
+atomic_int fake_wait_calls;
 
 static EVP_PKEY *key0;
 static uint8_t *cert0;

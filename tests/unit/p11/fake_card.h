@@ -10,6 +10,8 @@
 
 #include <openssl/evp.h>
 
+#include <stdatomic.h>
+
 #include "p11_internal.h"
 
 #define FAKE_MAX_READERS 4
@@ -69,7 +71,7 @@ typedef struct fake_reader {
 extern fake_reader fake_readers[FAKE_MAX_READERS];
 extern size_t fake_nreaders;
 extern int fake_open_fails;       /* ukey_pcsc_open fails (no pcscd) */
-extern int fake_wait_calls;
+extern atomic_int fake_wait_calls; /* read by a spinning test thread */
 extern int fake_no_logout;        /* the driver has no logout operation */
 
 extern const p11_backend fake_backend;

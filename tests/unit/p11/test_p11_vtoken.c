@@ -33,8 +33,10 @@ static void read_pin(void)
 	char line[128];
 	while (fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "user_pin=", 9) == 0) {
-			snprintf(user_pin, sizeof(user_pin), "%s", line + 9);
-			user_pin[strcspn(user_pin, "\r\n")] = '\0';
+			size_t n = strcspn(line + 9, "\r\n");
+			ck_assert_uint_lt(n, sizeof(user_pin));
+			memcpy(user_pin, line + 9, n);
+			user_pin[n] = '\0';
 		}
 	}
 	fclose(f);
