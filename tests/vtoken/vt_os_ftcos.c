@@ -10,6 +10,7 @@
 
 const uint8_t ft_default_transport_key[8] = { 0x92, 0x34, 0x2E, 0xEF,
 					      0x23, 0x40, 0x4F, 0xD1 };
+const uint8_t ft_epass3000_transport_key[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 const uint8_t ft_default_init_key[16] = { 1, 2, 3, 4, 5, 6, 7, 8,
 					  9, 10, 11, 12, 13, 14, 15, 16 };
 const uint8_t ft_default_maint_key[16] = { 0x12, 0x34, 0x56, 0x78, 0x21, 0x43,
@@ -39,6 +40,36 @@ static void *ft_create_card(void)
 	memcpy(c->transport_key, ft_default_transport_key, 8);
 	ft_reset(c);
 	return c;
+}
+
+/* ePass3000 ATR; bytes 7 and 11..16 are masked (a version byte and the
+ * trailing historical bytes), as in the reference and OpenSC's table. */
+int ft_atr_is_epass3000(const uint8_t *atr, size_t len)
+{
+	static const uint8_t ref[17] = { 0x3B, 0x0F, 0x00, 0x65, 0x46, 0x53,
+					 0x05, 0x19, 0x05, 0x71, 0xDF };
+	if (!atr || len != sizeof ref)
+		return 0;
+	for (size_t i = 0; i < 11; i++)
+		if (i != 7 && atr[i] != ref[i])
+			return 0;
+	return 1;
+}
+
+static const uint8_t *model_transport_key(const uint8_t *atr, size_t len)
+{
+	return ft_atr_is_epass3000(atr, len) ? ft_epass3000_transport_key
+					     : ft_default_transport_key;
+}
+
+void ft_set_model_from_atr(ft_card *c, const uint8_t *atr, size_t len)
+{
+	memcpy(c->transport_key, model_transport_key(atr, len), 8);
+}
+
+int ft_model_matches_atr(const ft_card *c, const uint8_t *atr, size_t len)
+{
+	return !memcmp(c->transport_key, model_transport_key(atr, len), 8);
 }
 
 static void ft_destroy(void *st)

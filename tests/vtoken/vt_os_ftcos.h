@@ -153,8 +153,20 @@ int ft_p_make_cert(const vt_init_params *p, const ft_key *priv, uint8_t **der,
 int ft_espk_perso(ft_card *c, const vt_init_params *p);
 void ft_describe(ft_card *c, FILE *out);
 
+/* vt_os_ftcos.c: the card model. The transport key is burnt into the chip
+ * at manufacture, so it lives in the state image (never derived from the
+ * reader or from --atr once the image exists). ePass3000 (its ATR under the
+ * reference's mask) uses 01..08, every other FTCOS model the default key. */
+int ft_atr_is_epass3000(const uint8_t *atr, size_t len);
+/* Give a blank or freshly created card the transport key of the model the
+ * ATR names. */
+void ft_set_model_from_atr(ft_card *c, const uint8_t *atr, size_t len);
+/* 1 if the card's transport key is the one of the model the ATR names. */
+int ft_model_matches_atr(const ft_card *c, const uint8_t *atr, size_t len);
+
 /* default keys from the reference */
 extern const uint8_t ft_default_transport_key[8];
+extern const uint8_t ft_epass3000_transport_key[8];
 extern const uint8_t ft_default_init_key[16];
 extern const uint8_t ft_default_maint_key[16];
 

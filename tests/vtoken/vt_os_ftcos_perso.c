@@ -376,6 +376,13 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 		h_priv[3] = 0x10;   /* no PIN: key usable by anyone */
 		h_priv[5] = 0x10;
 	}
+	/* Empty RSA key records for kids 1..9 (private 22, public 2A), as
+	 * OpenSC's "create" step installs them: a host can then generate or
+	 * import further keys into slots 2..9 without INSTALL KEY. Kid 1 is
+	 * filled below when --key-bits asks for a key. */
+	for (uint8_t kid = 1; kid <= 9; kid++)
+		if (!ft_p_add_key(c, df, kid, h_priv) || !ft_p_add_key(c, df, kid, h_pub))
+			return -1;
 	/* PKCS#15 files, sizes and ACs as OpenSC's entersafe profile */
 	if (ft_p_add_ef(c, df, 0xFFFD, 2560, ac_free, 0x1580, NULL, 0) < 0)
 		return -1;
@@ -403,7 +410,8 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 	size_t certlen = 0;
 	int publen = 0;
 	if (!rc && bits) {
-		ft_key *priv = ft_p_add_key(c, df, 1, h_priv), *pub = ft_p_add_key(c, df, 1, h_pub);
+		ft_key *priv = ft_find_key(c, (uint16_t)df, FT_USAGE_RSA_PRIV, 1),
+		       *pub = ft_find_key(c, (uint16_t)df, FT_USAGE_RSA_PUB, 1);
 		if (!priv || !pub || ft_rsa_generate(priv, pub, bits)) {
 			rc = -1;
 		} else {
@@ -488,7 +496,9 @@ void ft_describe(ft_card *c, FILE *out)
 	fprintf(out, "os: ftcos\nserial: ");
 	for (int i = 0; i < 8; i++)
 		fprintf(out, "%02X", c->serial[i]);
-	fprintf(out, "\n");
+	fprintf(out, "\ntransport key: %s\n",
+		!memcmp(c->transport_key, ft_epass3000_transport_key, 8) ? "ePass3000 (01..08)" :
+		!memcmp(c->transport_key, ft_default_transport_key, 8) ? "default FTCOS" : "other");
 	if (!c->files[0].used) {
 		fprintf(out, "blank card (no MF)\n");
 		return;

@@ -4,10 +4,11 @@
  *
  *   ukey-vtoken --os ftcos|gmt0017 --atr NAME_OR_HEX --port P --state FILE
  *               [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]
- *               [--garble N] [--t0] [--apdu-log FILE]
+ *               [--garble N] [--t0] [--apdu-log FILE] [--quick-ack]
  *   ukey-vtoken init --os ftcos --state FILE --secrets FILE [--label L]
  *               [--key-bits 2048] [--ca-cert PEM --ca-key PEM] [--days-left N]
  *               [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]
+ *               [--atr NAME|HEX]      (FTCOS model: selects the transport key)
  *   ukey-vtoken show --os ftcos --state FILE
  *
  * vpcd protocol: every message is a 2-byte big-endian length then payload;
@@ -26,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "vt_os_ftcos.h"
 #include "vtoken.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -112,22 +116,57 @@ typedef struct {
 	size_t atr_len;
 	long pull_after, reconnect_ms, delay_ms, garble;
 	int t0, use_t0;
+	int quick_ack;
 	int port;
 	FILE *log;
 	unsigned long count;
 } server;
 
+/* With --apdu-log, every state write is logged as "save begin HASH" before
+ * the file is touched and "save done HASH" once it is committed (HASH =
+ * SHA-256 of the image): a crash test can then check that the file on disk
+ * is the last committed image or the one being written, never a third one.
+ * The image holds RSA keys, so its hash reveals nothing usable about PINs. */
+static void log_save(server *s, const char *what, const vt_buf *b)
+{
+	if (!s->log)
+		return;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (!EVP_Digest(b->p, b->len, md, &mdlen, EVP_sha256(), NULL))
+		mdlen = 0;
+	fprintf(s->log, "save %s ", what);
+	for (unsigned i = 0; i < mdlen; i++)
+		fprintf(s->log, "%02x", md[i]);
+	fprintf(s->log, "\n");
+	fflush(s->log);
+}
+
 static int save_state(server *s)
 {
 	vt_buf b = { 0 };
 	int rc = vt_image_wrap(s->os, s->st, &b);
-	if (!rc)
+	if (!rc) {
+		log_save(s, "begin", &b);
 		rc = vt_state_write(s->state_path, b.p, b.len);
+		if (!rc)
+			log_save(s, "done", &b);
+	}
 	vt_buf_free(&b);
 	if (rc)
 		fprintf(stderr, "ukey-vtoken: cannot save %s: %s\n", s->state_path,
 			strerror(errno));
 	return rc;
+}
+
+static void quick_ack(int fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+	(void)fd;
+#endif
 }
 
 /* Serve one vpcd connection. Returns 1 when the token was pulled
@@ -137,6 +176,13 @@ static int serve(server *s, int fd, vt_t0 *t0)
 	static uint8_t msg[65536], rsp[VT_RSP_MAX];
 	for (;;) {
 		uint8_t h[2];
+		/* vpcd writes a message as two sends (length, then payload) on a
+		 * Nagle socket: the payload waits for our ACK of the length, which
+		 * the kernel delays ~40 ms. --quick-ack asks for an immediate ACK
+		 * (Linux re-arms delayed ACKs, so before every message). Opt-in:
+		 * some tests were tuned to the slow pace (see README). */
+		if (s->quick_ack)
+			quick_ack(fd);
 		if (read_full(fd, h, 2))
 			return stop_flag ? -1 : 0;
 		size_t n = (size_t)h[0] << 8 | h[1];
@@ -197,10 +243,11 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ukey-vtoken --os ftcos|gmt0017 --atr NAME|HEX --port P --state FILE\n"
 		"                   [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]\n"
-		"                   [--garble N] [--t0] [--apdu-log FILE]\n"
+		"                   [--garble N] [--t0] [--apdu-log FILE] [--quick-ack]\n"
 		"       ukey-vtoken init --os OS --state FILE --secrets FILE [--label L]\n"
 		"                   [--key-bits N] [--ca-cert PEM --ca-key PEM] [--days-left N]\n"
 		"                   [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]\n"
+		"                   [--atr NAME|HEX]\n"
 		"       ukey-vtoken show [--os OS] --state FILE\n");
 }
 
@@ -215,14 +262,20 @@ static int parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-/* Load the state file, or a blank card if it does not exist. */
-static void *load_or_create(const vt_os *os, const char *path, int must_exist)
+/* Load the state file, or a blank card if it does not exist (*created set). */
+static void *load_or_create(const vt_os *os, const char *path, int must_exist,
+			    int *created)
 {
 	uint8_t *img;
 	size_t len;
+	if (created)
+		*created = 0;
 	if (vt_state_read(path, &img, &len)) {
-		if (errno == ENOENT && !must_exist)
+		if (errno == ENOENT && !must_exist) {
+			if (created)
+				*created = 1;
 			return os->create();
+		}
 		fprintf(stderr, "ukey-vtoken: cannot read %s: %s\n", path, strerror(errno));
 		return NULL;
 	}
@@ -262,7 +315,9 @@ static const vt_os *os_of_file(const char *path)
 static int cmd_init_show(int argc, char **argv, int show)
 {
 	vt_init_params p = { 0 };
-	const char *os_name = NULL, *state = NULL, *secrets = NULL;
+	const char *os_name = NULL, *state = NULL, *secrets = NULL, *atr = NULL;
+	uint8_t atr_b[33];
+	size_t atr_len = 0;
 	long v;
 	p.key_bits = 2048;
 	for (int i = 2; i < argc; i++) {
@@ -277,6 +332,7 @@ static int cmd_init_show(int argc, char **argv, int show)
 		else if (!show && OPT("--cn")) p.subject_cn = val;
 		else if (!show && OPT("--layout")) p.layout = val;
 		else if (!show && OPT("--serial")) p.serial = val;
+		else if (!show && OPT("--atr")) atr = val;
 		else if (!show && OPT("--key-bits")) {
 			if (parse_long(val, 0, 4096, &v)) goto bad;
 			p.key_bits = (unsigned)v;
@@ -299,7 +355,7 @@ static int cmd_init_show(int argc, char **argv, int show)
 		return 2;
 	}
 	if (show) {
-		void *st = load_or_create(os, state, 1);
+		void *st = load_or_create(os, state, 1, NULL);
 		if (!st)
 			return 1;
 		if (os->describe)
@@ -309,12 +365,24 @@ static int cmd_init_show(int argc, char **argv, int show)
 		os->destroy(st);
 		return 0;
 	}
+	if (atr && vt_atr_lookup(atr, atr_b, &atr_len)) {
+		fprintf(stderr, "ukey-vtoken: unknown ATR '%s'\n", atr);
+		return 2;
+	}
+	if (atr && os != &vt_os_ftcos) {
+		fprintf(stderr, "ukey-vtoken: init --atr only selects FTCOS models\n");
+		return 2;
+	}
 	static char upin[64], sopin[64];
 	if (vt_read_secrets(secrets, upin, sopin, sizeof upin))
 		return 1;
 	p.user_pin = upin[0] ? upin : NULL;
 	p.so_pin = sopin[0] ? sopin : NULL;
 	void *st = os->create();
+	/* the model (transport key) is fixed before personalisation, as at
+	 * manufacture; without --atr the card is a default-key FTCOS */
+	if (st && atr)
+		ft_set_model_from_atr(st, atr_b, atr_len);
 	int rc = st ? os->init(st, &p) : -1;
 	vt_wipe(upin, sizeof upin);
 	vt_wipe(sopin, sizeof sopin);
@@ -356,6 +424,7 @@ int main(int argc, char **argv)
 		else if (OPT("--delay-ms")) { if (parse_long(val, 0, 600000, &s.delay_ms)) goto bad; }
 		else if (OPT("--garble")) { if (parse_long(val, 1, 1L << 30, &s.garble)) goto bad; }
 		else if (!strcmp(a, "--t0")) s.t0 = 1;
+		else if (!strcmp(a, "--quick-ack")) s.quick_ack = 1;
 		else goto bad;
 #undef OPT
 	}
@@ -375,9 +444,21 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	s.port = (int)port;
-	s.st = load_or_create(s.os, s.state_path, 0);
+	int created;
+	s.st = load_or_create(s.os, s.state_path, 0, &created);
 	if (!s.st)
 		return 1;
+	/* FTCOS: a new card gets the transport key of the model --atr names and
+	 * keeps it in its image (saved with the first change); an existing
+	 * image keeps its own key whatever --atr says, like a real chip. */
+	if (s.os == &vt_os_ftcos) {
+		if (created)
+			ft_set_model_from_atr(s.st, s.atr, s.atr_len);
+		else if (!ft_model_matches_atr(s.st, s.atr, s.atr_len))
+			fprintf(stderr, "ukey-vtoken: note: %s was made for another FTCOS "
+				"model; its own transport key is kept (init --atr sets it)\n",
+				s.state_path);
+	}
 	if (log_path && !(s.log = fopen(log_path, "a"))) {
 		fprintf(stderr, "ukey-vtoken: cannot open %s\n", log_path);
 		s.os->destroy(s.st);
