@@ -133,7 +133,8 @@ void p11_objs_link(p11_token *t)
 			continue;
 		for (size_t j = 0; j < t->nobjs; j++) {
 			ukey_object *o = &t->objs[j].o;
-			if (j == i || o->cls != UKEY_OBJ_PUBKEY || !o->modulus ||
+			if (j == i || o->cls != UKEY_OBJ_PUBKEY ||
+			    !p11_obj_current(t, &t->objs[j]) || !o->modulus ||
 			    !o->pub_exp || o->id_len != k->id_len ||
 			    memcmp(o->id, k->id, k->id_len) != 0)
 				continue;
@@ -179,7 +180,9 @@ CK_RV p11_key_from_cert(p11_slot *s, CK_OBJECT_HANDLE hkey)
 	p11_obj *c = NULL;
 	for (size_t i = 0; i < s->token->nobjs && !c; i++) {
 		ukey_object *o = &s->token->objs[i].o;
-		if (o->cls == UKEY_OBJ_CERT && o->id_len == k->o.id_len &&
+		if (o->cls == UKEY_OBJ_CERT &&
+		    p11_obj_current(s->token, &s->token->objs[i]) &&
+		    o->id_len == k->o.id_len &&
 		    memcmp(o->id, k->o.id, o->id_len) == 0)
 			c = &s->token->objs[i];
 	}
@@ -219,6 +222,32 @@ CK_RV p11_key_from_cert(p11_slot *s, CK_OBJECT_HANDLE hkey)
 	BN_free(e);
 	X509_free(x);
 	return CKR_OK;
+}
+
+unsigned p11_attr_deps(ukey_obj_class cls, const ukey_object *o,
+		       CK_ATTRIBUTE_TYPE type)
+{
+	const unsigned pub = P11_CLS_BIT(UKEY_OBJ_PUBKEY) | P11_CLS_BIT(UKEY_OBJ_CERT);
+	switch (cls) {
+	case UKEY_OBJ_CERT:
+		return type == CKA_CERTIFICATE_CATEGORY ? P11_CLS_BIT(UKEY_OBJ_PRIVKEY) : 0;
+	case UKEY_OBJ_PUBKEY:
+	case UKEY_OBJ_PRIVKEY:
+		switch (type) {
+		case CKA_SUBJECT:
+			return P11_CLS_BIT(UKEY_OBJ_CERT);
+		case CKA_MODULUS:
+		case CKA_PUBLIC_EXPONENT:
+		case CKA_PUBLIC_KEY_INFO:
+			return !o || !o->modulus || !o->pub_exp ? pub : 0;
+		case CKA_MODULUS_BITS:
+			return !o || (!o->modulus && !o->key_bits) ? pub : 0;
+		default:
+			return 0;
+		}
+	default:
+		return 0;
+	}
 }
 
 static CK_OBJECT_CLASS ck_class(ukey_obj_class c)
@@ -261,7 +290,8 @@ static p11_obj *cert_for(p11_slot *s, const ukey_object *k)
 	p11_token *t = s->token;
 	for (size_t i = 0; i < t->nobjs; i++) {
 		ukey_object *o = &t->objs[i].o;
-		if (o->cls == UKEY_OBJ_CERT && o->id_len == k->id_len &&
+		if (o->cls == UKEY_OBJ_CERT && p11_obj_current(t, &t->objs[i]) &&
+		    o->id_len == k->id_len &&
 		    k->id_len && memcmp(o->id, k->id, k->id_len) == 0 &&
 		    (!o->private_obj || t->login == CKU_USER))
 			return &t->objs[i];
@@ -274,7 +304,8 @@ static int has_privkey(p11_slot *s, const ukey_object *c)
 	p11_token *t = s->token;
 	for (size_t i = 0; i < t->nobjs; i++) {
 		ukey_object *o = &t->objs[i].o;
-		if (o->cls == UKEY_OBJ_PRIVKEY && o->id_len == c->id_len &&
+		if (o->cls == UKEY_OBJ_PRIVKEY && p11_obj_current(t, &t->objs[i]) &&
+		    o->id_len == c->id_len &&
 		    c->id_len && memcmp(o->id, c->id, c->id_len) == 0)
 			return 1;
 	}

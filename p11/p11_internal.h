@@ -113,8 +113,24 @@ typedef struct p11_token {
 
 	p11_obj *objs;
 	size_t nobjs;
-	int objs_valid;
+	/* Classes whose cached objects are current (P11_CLS_BIT per
+	 * ukey_obj_class). Objects of other classes may still be in objs
+	 * (stale, kept for their handles) until their class is re-read. */
+	unsigned cls_valid;
+	/* The link to the card failed during the current transaction (no
+	 * answer, reader or card gone): whatever code the driver made of it,
+	 * the operation reports a removal. */
+	int link_lost;
 } p11_token;
+
+#define P11_CLS_BIT(c) (1u << (unsigned)(c))
+#define P11_CLS_ALL (P11_CLS_BIT(UKEY_OBJ_CERT) | P11_CLS_BIT(UKEY_OBJ_PUBKEY) | \
+		     P11_CLS_BIT(UKEY_OBJ_PRIVKEY) | P11_CLS_BIT(UKEY_OBJ_DATA))
+#define P11_CLS_OTHER 1u /* a class value the module does not know */
+/* P11_CLS_BIT of a class, P11_CLS_OTHER if it is not one we know. */
+unsigned p11_cls_bit(int cls);
+/* The object's class is current (not waiting for a re-read). */
+int p11_obj_current(const p11_token *t, const p11_obj *po);
 
 #define P11_NOBODY ((CK_USER_TYPE)-1)
 
@@ -224,8 +240,12 @@ CK_RV p11_token_ensure(p11_slot *s);
 /* Bind + begin a transaction; handles reset (rebind) and removal. */
 CK_RV p11_token_begin(p11_slot *s);
 void p11_token_end(p11_slot *s);
-/* Map a driver result; on UKEY_E_NO_CARD drop the token, on reset forget
- * the login. */
+/* The transport every token's channel uses (ctx: the p11_token): the
+ * backend's xfer on the token's current connection, noting a lost link. */
+ukey_rv p11_token_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
+		       uint8_t *rsp, size_t rspcap, size_t *rsplen);
+/* Map a driver result; on UKEY_E_NO_CARD (or a lost link, whatever the
+ * driver returned) drop the token, on reset forget the login. */
 CK_RV p11_token_rv(p11_slot *s, ukey_rv rv);
 /* Drop the token: sessions are marked removed (slot lock held). */
 void p11_token_drop(p11_slot *s, int card_gone);
@@ -233,6 +253,11 @@ void p11_token_drop(p11_slot *s, int card_gone);
 CK_RV p11_token_check_present(p11_slot *s);
 /* Load the object cache (inside a transaction or not: begins its own). */
 CK_RV p11_token_load_objects(p11_slot *s);
+/* Load only the classes in mask (P11_CLS_BIT…): with a driver offering
+ * list_class, each missing class is read by itself; otherwise (or when
+ * nothing is cached yet and every class is wanted) the full list. May move
+ * the objs array: look objects up again by handle afterwards. */
+CK_RV p11_token_load_classes(p11_slot *s, unsigned mask);
 void p11_token_invalidate_objects(p11_slot *s);
 /* Reset the card (drops its security state, e.g. a verified PIN) and
  * reconnect; the driver rebinds at the next transaction. */
@@ -281,6 +306,14 @@ CK_RV p11_obj_load_value(p11_slot *s, p11_obj *po);
 CK_RV p11_key_from_cert(p11_slot *s, CK_OBJECT_HANDLE hkey);
 /* Fill missing modulus/exponent of keys from related objects. */
 void p11_objs_link(p11_token *t);
+/* Classes (P11_CLS_BIT mask) an attribute of an object of class cls may
+ * need besides cls itself (a key's subject comes from its certificate, a
+ * certificate's category from the private keys, a key's modulus from its
+ * public key or certificate). o may be NULL (any object of the class). */
+unsigned p11_attr_deps(ukey_obj_class cls, const ukey_object *o,
+		       CK_ATTRIBUTE_TYPE type);
+/* Visible object by handle, its class loaded first (slot lock held). */
+CK_RV p11_obj_lookup(p11_slot *s, CK_OBJECT_HANDLE h, p11_obj **out);
 
 /* Template helpers */
 const CK_ATTRIBUTE *p11_tmpl_find(const CK_ATTRIBUTE *t, CK_ULONG n,

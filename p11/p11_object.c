@@ -28,17 +28,32 @@ int p11_obj_visible(const p11_slot *s, const p11_obj *po)
 	return !po->o.private_obj || (s->token && s->token->login == CKU_USER);
 }
 
-/* Visible object by handle; loads the list if needed. */
-static CK_RV obj_get(p11_slot *s, CK_OBJECT_HANDLE h, p11_obj **out)
+CK_RV p11_obj_lookup(p11_slot *s, CK_OBJECT_HANDLE h, p11_obj **out)
 {
-	CK_RV rv = p11_token_load_objects(s);
+	CK_RV rv = p11_token_ensure(s);
 	if (rv != CKR_OK)
 		return rv;
+	/* Handles are only ever given out for cached objects, so a handle
+	 * that is not in the cache is invalid without reading anything. */
 	p11_obj *po = p11_obj_find(s, h);
+	if (!po)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (!p11_obj_current(s->token, po)) {
+		unsigned b = p11_cls_bit((int)po->o.cls);
+		rv = p11_token_load_classes(s, b == P11_CLS_OTHER ? P11_CLS_ALL : b);
+		if (rv != CKR_OK)
+			return rv;
+		po = p11_obj_find(s, h); /* the array was rebuilt */
+	}
 	if (!po || !p11_obj_visible(s, po))
 		return CKR_OBJECT_HANDLE_INVALID;
 	*out = po;
 	return CKR_OK;
+}
+
+static CK_RV obj_get(p11_slot *s, CK_OBJECT_HANDLE h, p11_obj **out)
+{
+	return p11_obj_lookup(s, h, out);
 }
 
 const CK_ATTRIBUTE *p11_tmpl_find(const CK_ATTRIBUTE *t, CK_ULONG n,
@@ -100,6 +115,19 @@ static CK_RV get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho,
 	rv = obj_get(s, ho, &po);
 	if (rv != CKR_OK)
 		goto out;
+	unsigned deps = 0;
+	for (CK_ULONG i = 0; i < ulCount; i++)
+		deps |= p11_attr_deps(po->o.cls, &po->o, pTemplate[i].type);
+	if (deps & ~s->token->cls_valid) {
+		rv = p11_token_load_classes(s, deps);
+		if (rv != CKR_OK)
+			goto out;
+		po = s->token ? p11_obj_find(s, ho) : NULL;
+		if (!po || !p11_obj_visible(s, po)) {
+			rv = CKR_OBJECT_HANDLE_INVALID;
+			goto out;
+		}
+	}
 	/* §5.7: every attribute is processed; SENSITIVE, TYPE_INVALID and
 	 * BUFFER_TOO_SMALL are not true errors. We return the first of them
 	 * in that order of precedence (the spec sets none). */
@@ -183,6 +211,28 @@ static CK_RV obj_matches(p11_slot *s, p11_obj *po, const CK_ATTRIBUTE *t,
 	return CKR_OK;
 }
 
+/* The classes a find must read: the template's class (and what its
+ * attributes depend on), or every class. A class that no token object can
+ * have needs nothing read. */
+static unsigned find_classes(const CK_ATTRIBUTE *t, CK_ULONG n)
+{
+	CK_ULONG ck;
+	if (p11_tmpl_ulong(t, n, CKA_CLASS, &ck) != 1)
+		return P11_CLS_ALL;
+	ukey_obj_class c;
+	switch (ck) {
+	case CKO_CERTIFICATE: c = UKEY_OBJ_CERT; break;
+	case CKO_PUBLIC_KEY: c = UKEY_OBJ_PUBKEY; break;
+	case CKO_PRIVATE_KEY: c = UKEY_OBJ_PRIVKEY; break;
+	case CKO_DATA: c = UKEY_OBJ_DATA; break;
+	default: return 0;
+	}
+	unsigned mask = P11_CLS_BIT(c);
+	for (CK_ULONG i = 0; i < n; i++)
+		mask |= p11_attr_deps(c, NULL, t[i].type);
+	return mask;
+}
+
 static CK_RV find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 		       CK_ULONG ulCount)
 {
@@ -204,7 +254,7 @@ static CK_RV find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 		rv = CKR_OPERATION_ACTIVE;
 		goto out;
 	}
-	rv = p11_token_load_objects(s);
+	rv = p11_token_load_classes(s, find_classes(pTemplate, ulCount));
 	if (rv != CKR_OK)
 		goto out;
 	p11_token *t = s->token;
@@ -231,7 +281,9 @@ static CK_RV find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 			rv = CKR_DEVICE_REMOVED;
 			break;
 		}
-		if (!po || !p11_obj_visible(s, po))
+		/* Objects of classes not (re-)read are stale: the template's
+		 * class excludes them anyway. */
+		if (!po || !p11_obj_visible(s, po) || !p11_obj_current(s->token, po))
 			continue;
 		int m;
 		rv = obj_matches(s, po, pTemplate, ulCount, &m);
@@ -316,8 +368,10 @@ CK_OBJECT_HANDLE p11_objs_reload_find(p11_slot *s, const ukey_object *o)
 {
 	if (!s->token)
 		return CK_INVALID_HANDLE;
-	s->token->objs_valid = 0;
-	if (p11_token_load_objects(s) != CKR_OK || !s->token)
+	s->token->cls_valid = 0; /* our write: every cached class is stale */
+	unsigned b = p11_cls_bit((int)o->cls);
+	if (p11_token_load_classes(s, b == P11_CLS_OTHER ? P11_CLS_ALL : b) != CKR_OK ||
+	    !s->token)
 		return CK_INVALID_HANDLE;
 	p11_token *t = s->token;
 	for (size_t i = 0; i < t->nobjs; i++) {

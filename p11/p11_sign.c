@@ -180,15 +180,28 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_op_kind kind,
 		*active = 1;
 		goto out;
 	}
-	rv = p11_token_load_objects(s);
+	p11_obj *po;
+	rv = p11_obj_lookup(s, hKey, &po);
+	if (rv == CKR_OBJECT_HANDLE_INVALID)
+		rv = CKR_KEY_HANDLE_INVALID;
 	if (rv != CKR_OK)
 		goto out;
-	p11_obj *po = p11_obj_find(s, hKey);
-	if (!po || !p11_obj_visible(s, po)) {
-		rv = CKR_KEY_HANDLE_INVALID;
-		goto out;
+	int priv_op = kind == P11_OP_SIGN || kind == P11_OP_DECRYPT;
+	/* A private-key operation needs only the key's size (the card holds
+	 * the key); the public part is looked for when that is unknown or for
+	 * a public operation, reading the public keys and certificates. */
+	if (!po->o.modulus && (!priv_op || !po->o.key_bits)) {
+		rv = p11_token_load_classes(s, P11_CLS_BIT(UKEY_OBJ_PUBKEY) |
+						       P11_CLS_BIT(UKEY_OBJ_CERT));
+		if (rv != CKR_OK)
+			goto out;
+		po = s->token ? p11_obj_find(s, hKey) : NULL;
+		if (!po || !p11_obj_visible(s, po)) {
+			rv = CKR_KEY_HANDLE_INVALID;
+			goto out;
+		}
 	}
-	if (!po->o.modulus) {
+	if (!po->o.modulus && (!priv_op || !po->o.key_bits)) {
 		rv = p11_key_from_cert(s, hKey);
 		if (rv != CKR_OK)
 			goto out;
@@ -199,7 +212,6 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_op_kind kind,
 		}
 	}
 	const ukey_object *o = &po->o;
-	int priv_op = kind == P11_OP_SIGN || kind == P11_OP_DECRYPT;
 	if (priv_op && o->cls != UKEY_OBJ_PRIVKEY) {
 		rv = CKR_KEY_TYPE_INCONSISTENT;
 		goto out;

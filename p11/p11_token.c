@@ -104,8 +104,9 @@ static CK_RV token_bind_locked(p11_token *t)
 	memset(t->card.label, 0, sizeof(t->card.label));
 	ukey_rv r = d->bind ? d->bind(&t->card) : UKEY_OK;
 	if (r != UKEY_OK) {
-		p11_log("bind failed: %s", ukey_strerror(r));
-		if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER)
+		p11_log("bind failed: %s%s", ukey_strerror(r),
+			t->link_lost ? " (link to the card lost)" : "");
+		if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER || t->link_lost)
 			return CKR_DEVICE_REMOVED;
 		if (r == UKEY_E_NOMEM)
 			return CKR_HOST_MEMORY;
@@ -169,12 +170,13 @@ CK_RV p11_token_ensure(p11_slot *s)
 	}
 	t->card.profile = prof;
 	t->card.drv = drv;
-	ukey_chan_init(&t->card.chan, p11_be->xfer, t->conn, &prof->chan);
+	ukey_chan_init(&t->card.chan, p11_token_xfer, t, &prof->chan);
 	t->card.chan.trace = ukey_trace_from_env();
 
 	r = p11_be->begin(t->conn);
 	if (r == UKEY_E_CARD_RESET)
 		r = p11_be->begin(t->conn);
+	t->link_lost = 0;
 	if (r != UKEY_OK) {
 		token_free(t, 0);
 		return r == UKEY_E_NO_CARD ? CKR_TOKEN_NOT_PRESENT
@@ -212,7 +214,6 @@ CK_RV p11_token_reset_card(p11_slot *s)
 		p11_token_drop(s, 1);
 		return CKR_DEVICE_REMOVED;
 	}
-	t->card.chan.xfer_ctx = t->conn;
 	t->bound = P11_REBIND_OWN;
 	return CKR_OK;
 }
@@ -220,7 +221,7 @@ CK_RV p11_token_reset_card(p11_slot *s)
 void p11_token_invalidate_objects(p11_slot *s)
 {
 	if (s->token)
-		s->token->objs_valid = 0;
+		s->token->cls_valid = 0;
 }
 
 /* Someone reset the card: the login is gone, the driver must re-select. */
@@ -230,7 +231,7 @@ static CK_RV token_rebind(p11_slot *s, int foreign_reset)
 	p11_log("slot %lu: card reset, rebinding", (unsigned long)s->id);
 	t->login = P11_NOBODY;
 	if (foreign_reset)
-		t->objs_valid = 0; /* someone else may have changed the card */
+		t->cls_valid = 0; /* someone else may have changed the card */
 	if (t->card.drv_data && t->card.drv->unbind)
 		t->card.drv->unbind(&t->card);
 	t->bound = P11_UNBOUND;
@@ -256,6 +257,7 @@ CK_RV p11_token_begin(p11_slot *s)
 	}
 	if (r != UKEY_OK)
 		return CKR_DEVICE_ERROR;
+	t->link_lost = 0;
 	if (t->bound != P11_BOUND) {
 		rv = token_rebind(s, t->bound != P11_REBIND_OWN);
 		if (rv != CKR_OK) {
@@ -268,6 +270,26 @@ CK_RV p11_token_begin(p11_slot *s)
 	return CKR_OK;
 }
 
+ukey_rv p11_token_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
+		       uint8_t *rsp, size_t rspcap, size_t *rsplen)
+{
+	p11_token *t = ctx;
+	if (!t || !t->conn)
+		return UKEY_E_NO_CARD;
+	ukey_rv r = p11_be->xfer(t->conn, cmd, cmdlen, rsp, rspcap, rsplen);
+	/* An empty answer is what PC/SC gives when the card left during the
+	 * exchange; apdu/ already watched the reader for a while. If the
+	 * card is back by now it was re-powered all the same (login and
+	 * selection gone), so it is a removal either way. */
+	if (r == UKEY_OK && *rsplen < 2) {
+		*rsplen = 0;
+		r = UKEY_E_NO_CARD;
+	}
+	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER)
+		t->link_lost = 1;
+	return r;
+}
+
 void p11_token_end(p11_slot *s)
 {
 	if (s->token)
@@ -278,7 +300,10 @@ CK_RV p11_token_rv(p11_slot *s, ukey_rv r)
 {
 	if (r == UKEY_OK)
 		return CKR_OK;
-	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER) {
+	/* A driver may turn a lost link into a code of its own (a file "not
+	 * found", malformed data): removal is what happened. */
+	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER ||
+	    (s->token && s->token->link_lost)) {
 		p11_token_drop(s, 1);
 		return CKR_DEVICE_REMOVED;
 	}
@@ -286,25 +311,67 @@ CK_RV p11_token_rv(p11_slot *s, ukey_rv r)
 		/* Reset in the middle of an operation: the card forgot the
 		 * login; rebind at the next transaction. */
 		s->token->login = P11_NOBODY;
-		s->token->objs_valid = 0;
+		s->token->cls_valid = 0;
 		s->token->bound = P11_REBIND_FOREIGN;
 		return CKR_DEVICE_ERROR;
 	}
 	return p11_ukey_to_ckr(r);
 }
 
-/* Take ownership of a freshly listed object set, keeping the handles of
- * objects we already knew (same class and driver reference). */
-static CK_RV adopt_objects(p11_slot *s, ukey_objlist *l)
+unsigned p11_cls_bit(int cls)
+{
+	switch (cls) {
+	case UKEY_OBJ_CERT:
+	case UKEY_OBJ_PUBKEY:
+	case UKEY_OBJ_PRIVKEY:
+	case UKEY_OBJ_DATA:
+		return P11_CLS_BIT(cls);
+	default:
+		return P11_CLS_OTHER;
+	}
+}
+
+int p11_obj_current(const p11_token *t, const p11_obj *po)
+{
+	unsigned b = p11_cls_bit((int)po->o.cls);
+	/* Objects of a class we do not know come only from a full list. */
+	if (b == P11_CLS_OTHER)
+		return (t->cls_valid & P11_CLS_ALL) == P11_CLS_ALL;
+	return (t->cls_valid & b) != 0;
+}
+
+/* Take ownership of the freshly listed objects of the classes in mask
+ * (P11_CLS_OTHER included: classes we do not know), replacing the cached
+ * objects of those classes and keeping the handles of objects we already
+ * knew (same class and driver reference). Objects of other classes stay
+ * as they are. Listed objects outside mask are dropped. */
+static CK_RV adopt_objects(p11_slot *s, ukey_objlist *l, unsigned mask)
 {
 	p11_token *t = s->token;
-	p11_obj *nv = l->n ? calloc(l->n, sizeof(*nv)) : NULL;
-	if (l->n && !nv)
+	size_t keep = 0, add = 0;
+	for (size_t j = 0; j < t->nobjs; j++)
+		if (!(p11_cls_bit((int)t->objs[j].o.cls) & mask))
+			keep++;
+	for (size_t i = 0; i < l->n; i++)
+		if (p11_cls_bit((int)l->v[i].cls) & mask)
+			add++;
+	p11_obj *nv = keep + add ? calloc(keep + add, sizeof(*nv)) : NULL;
+	if (keep + add && !nv)
 		return CKR_HOST_MEMORY;
+	size_t n = 0;
+	for (size_t j = 0; j < t->nobjs; j++) {
+		if (p11_cls_bit((int)t->objs[j].o.cls) & mask)
+			continue;
+		nv[n++] = t->objs[j]; /* moved: owned buffers go along */
+		memset(&t->objs[j], 0, sizeof(t->objs[j]));
+	}
 	for (size_t i = 0; i < l->n; i++) {
-		nv[i].o = l->v[i];
+		if (!(p11_cls_bit((int)l->v[i].cls) & mask))
+			continue;
+		p11_obj *po = &nv[n++];
+		po->o = l->v[i];
 		memset(&l->v[i], 0, sizeof(l->v[i]));
-		ukey_object *o = &nv[i].o;
+		ukey_object *o = &po->o;
 		if (o->id_len > UKEY_ID_MAX)
 			o->id_len = UKEY_ID_MAX;
 		if (o->drv_ref_len > UKEY_DRVREF_MAX)
@@ -316,52 +383,92 @@ static CK_RV adopt_objects(p11_slot *s, ukey_objlist *l)
 			if (t->objs[j].handle && old->cls == o->cls &&
 			    old->drv_ref_len == o->drv_ref_len &&
 			    memcmp(old->drv_ref, o->drv_ref, o->drv_ref_len) == 0) {
-				nv[i].handle = t->objs[j].handle;
+				po->handle = t->objs[j].handle;
 				t->objs[j].handle = 0;
 				break;
 			}
 		}
-		if (!nv[i].handle)
-			nv[i].handle = s->next_obj_handle++;
+		if (!po->handle)
+			po->handle = s->next_obj_handle++;
 	}
 	for (size_t j = 0; j < t->nobjs; j++)
 		p11_obj_clear(&t->objs[j]);
 	free(t->objs);
 	t->objs = nv;
-	t->nobjs = l->n;
-	t->objs_valid = 1;
+	t->nobjs = n;
+	t->cls_valid |= mask;
 	p11_objs_link(t);
 	return CKR_OK;
 }
 
-CK_RV p11_token_load_objects(p11_slot *s)
+/* The driver's listing of the missing classes (inside a transaction);
+ * *got: the classes the listing is complete for. */
+static ukey_rv list_missing(p11_token *t, unsigned missing, ukey_objlist *l,
+			    unsigned *got)
+{
+	const ukey_driver *d = t->card.drv;
+	static const ukey_obj_class one[] = { UKEY_OBJ_CERT, UKEY_OBJ_PUBKEY,
+					      UKEY_OBJ_PRIVKEY, UKEY_OBJ_DATA };
+	/* One class missing: its directory only. */
+	for (size_t k = 0; d->list_class && k < sizeof(one) / sizeof(one[0]); k++) {
+		if (missing == P11_CLS_BIT(one[k])) {
+			*got = missing;
+			return d->list_class(&t->card, one[k], l);
+		}
+	}
+	/* Several (or no per-class listing): one full listing reads each
+	 * directory once, where a driver may build every class from the same
+	 * files; it refreshes every class (handles are kept). */
+	if (d->list_objects) {
+		*got = P11_CLS_ALL | P11_CLS_OTHER; /* all of it is fresh */
+		return d->list_objects(&t->card, l);
+	}
+	*got = missing;
+	ukey_rv r = UKEY_OK;
+	for (size_t k = 0; r == UKEY_OK && k < sizeof(one) / sizeof(one[0]); k++)
+		if (missing & P11_CLS_BIT(one[k]))
+			r = d->list_class(&t->card, one[k], l);
+	return r;
+}
+
+CK_RV p11_token_load_classes(p11_slot *s, unsigned mask)
 {
 	CK_RV rv = p11_token_ensure(s);
 	if (rv != CKR_OK)
 		return rv;
-	if (s->token->objs_valid)
+	mask &= P11_CLS_ALL;
+	if ((s->token->cls_valid & mask) == mask)
 		return CKR_OK;
-	if (!s->token->card.drv->list_objects) {
+	const ukey_driver *d = s->token->card.drv;
+	if (!d->list_objects && !d->list_class) {
 		ukey_objlist empty = {0};
-		return adopt_objects(s, &empty);
+		return adopt_objects(s, &empty, P11_CLS_ALL | P11_CLS_OTHER);
 	}
 	rv = p11_token_begin(s);
 	if (rv != CKR_OK)
 		return rv;
-	if (s->token->objs_valid) { /* rebind path may not have listed */
+	/* A rebind in p11_token_begin may have invalidated more classes. */
+	unsigned missing = mask & ~s->token->cls_valid;
+	if (!missing) {
 		p11_token_end(s);
 		return CKR_OK;
 	}
 	ukey_objlist l = {0};
-	ukey_rv r = s->token->card.drv->list_objects(&s->token->card, &l);
+	unsigned got = 0;
+	ukey_rv r = list_missing(s->token, missing, &l, &got);
 	p11_token_end(s);
 	if (r != UKEY_OK) {
 		ukey_objlist_clear(&l);
 		return p11_token_rv(s, r);
 	}
-	rv = adopt_objects(s, &l);
+	rv = adopt_objects(s, &l, got);
 	ukey_objlist_clear(&l);
 	return rv;
+}
+
+CK_RV p11_token_load_objects(p11_slot *s)
+{
+	return p11_token_load_classes(s, P11_CLS_ALL);
 }
 
 static void pin_flags(const ukey_pin_info *pi, int have, int so,

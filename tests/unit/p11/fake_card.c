@@ -164,27 +164,37 @@ static void f_end(ukey_pcsc_card *card)
 static ukey_rv f_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
 		      uint8_t *rsp, size_t cap, size_t *rlen)
 {
-	(void)ctx;
+	fake_conn *fc = ctx;
 	(void)cmd;
 	(void)cmdlen;
 	(void)rsp;
 	(void)cap;
-	(void)rlen;
-	return UKEY_E_TRANSPORT; /* the fake driver never sends APDUs */
+	/* What PC/SC gives when the card leaves during the exchange. */
+	if (fc && fc->r && fc->r->empty_answer) {
+		*rlen = 0;
+		return UKEY_OK;
+	}
+	return UKEY_E_TRANSPORT; /* the fake driver sends APDUs only for this */
 }
 
 int fake_no_logout;
-static ukey_driver fake_driver_nologout;
+int fake_list_class;
+static ukey_driver fake_driver_variant;
+static ukey_rv d_list_class(ukey_card *card, ukey_obj_class cls,
+			    ukey_objlist *out);
 
 static const ukey_driver *f_driver_find(const char *name)
 {
 	if (strcmp(name, "fake") != 0)
 		return NULL;
-	if (!fake_no_logout)
+	if (!fake_no_logout && !fake_list_class)
 		return &fake_driver;
-	fake_driver_nologout = fake_driver;
-	fake_driver_nologout.logout = NULL;
-	return &fake_driver_nologout;
+	fake_driver_variant = fake_driver;
+	if (fake_no_logout)
+		fake_driver_variant.logout = NULL;
+	if (fake_list_class)
+		fake_driver_variant.list_class = d_list_class;
+	return &fake_driver_variant;
 }
 
 static ukey_rv f_profiles_load(ukey_profile_set *out)
@@ -229,9 +239,12 @@ const p11_backend fake_backend = {
 
 /* -------------------------------------------------------------- driver */
 
+/* The module's channel context is its token (p11_token_xfer); the token
+ * holds the connection. */
 static fake_reader *card_of(ukey_card *card)
 {
-	fake_conn *fc = card->chan.xfer_ctx;
+	p11_token *t = card->chan.xfer_ctx;
+	fake_conn *fc = (fake_conn *)t->conn;
 	return fc->r;
 }
 
@@ -301,12 +314,62 @@ static ukey_rv hostile_list(ukey_objlist *out)
 	return UKEY_OK;
 }
 
+/* A driver that sends a command, gets no answer and reports it as a code
+ * of its own ("file not found"), as a layout reader may. */
+static ukey_rv send_lost(ukey_card *card)
+{
+	static const uint8_t cmd[] = { 0x00, 0xB0, 0x00, 0x00, 0x00 };
+	uint8_t rsp[8];
+	size_t rl = 0;
+	ukey_rv r = card->chan.xfer(card->chan.xfer_ctx, cmd, sizeof(cmd), rsp,
+				    sizeof(rsp), &rl);
+	return r != UKEY_OK || rl < 2 ? UKEY_E_SW_FILE_NOT_FOUND : UKEY_OK;
+}
+
+static ukey_rv list_all(fake_reader *r, ukey_objlist *out);
+
 static ukey_rv d_list(ukey_card *card, ukey_objlist *out)
 {
 	fake_reader *r = card_of(card);
 	if (r->removed_midway)
 		return UKEY_E_NO_CARD;
+	if (r->empty_answer)
+		return send_lost(card);
 	r->lists++;
+	return list_all(r, out);
+}
+
+/* One class only: the full list filtered (counted apart). */
+static ukey_rv d_list_class(ukey_card *card, ukey_obj_class cls,
+			    ukey_objlist *out)
+{
+	fake_reader *r = card_of(card);
+	if (r->removed_midway)
+		return UKEY_E_NO_CARD;
+	if (r->empty_answer)
+		return send_lost(card);
+	if (cls < UKEY_OBJ_CERT || cls > UKEY_OBJ_DATA)
+		return UKEY_E_ARGS;
+	r->class_lists[cls]++;
+	ukey_objlist all = { 0 };
+	ukey_rv rv = list_all(r, &all);
+	for (size_t i = 0; rv == UKEY_OK && i < all.n; i++) {
+		if (all.v[i].cls != cls)
+			continue;
+		ukey_object *o = ukey_objlist_add(out);
+		if (!o) {
+			rv = UKEY_E_NOMEM;
+			break;
+		}
+		*o = all.v[i];
+		memset(&all.v[i], 0, sizeof(all.v[i]));
+	}
+	ukey_objlist_clear(&all);
+	return rv;
+}
+
+static ukey_rv list_all(fake_reader *r, ukey_objlist *out)
+{
 	if (r->hostile)
 		return hostile_list(out);
 	for (size_t i = 0; i < r->nkeys; i++) {

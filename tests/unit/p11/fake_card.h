@@ -41,6 +41,7 @@ typedef struct fake_reader {
 	int hide_pub;           /* list no public key objects */
 	int hostile;            /* list malformed objects */
 	int strip_zeros;        /* RSA results lose their leading zero bytes */
+	int empty_answer;       /* the card answers nothing (pulled mid-APDU) */
 	int connected;
 	/* card contents */
 	char label[33];
@@ -65,6 +66,7 @@ typedef struct fake_reader {
 	int so_logged_in;
 	/* counters */
 	int binds, lists, signs, reads, resets;
+	int class_lists[5];     /* list_class calls per ukey_obj_class */
 	int in_txn;             /* begin/end balance */
 } fake_reader;
 
@@ -73,6 +75,7 @@ extern size_t fake_nreaders;
 extern int fake_open_fails;       /* ukey_pcsc_open fails (no pcscd) */
 extern atomic_int fake_wait_calls; /* read by a spinning test thread */
 extern int fake_no_logout;        /* the driver has no logout operation */
+extern int fake_list_class;       /* the driver offers list_class */
 
 extern const p11_backend fake_backend;
 extern const ukey_driver fake_driver;

@@ -1165,6 +1165,150 @@ START_TEST(test_threads)
 }
 END_TEST
 
+
+/* ------------------------------------------------- per-class listing */
+
+static void setup_lazy(void)
+{
+	fake_list_class = 1; /* read at bind time: before the first use */
+	setup();
+}
+
+static void teardown_lazy(void)
+{
+	teardown();
+	fake_list_class = 0;
+}
+
+static int class_reads(int cls)
+{
+	return fake_readers[0].class_lists[cls];
+}
+
+START_TEST(test_lazy_classes)
+{
+	CK_SESSION_HANDLE h = open_login(0, 1);
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &pk, sizeof(pk) }, { CKA_SIGN, &yes, 1 } };
+	CK_OBJECT_HANDLE k[4], k2[4], all[16];
+	ck_assert_int_eq(find(h, t, 2, k, 4), 1);
+	/* only the private keys were read */
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PUBKEY), 0);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_CERT), 0);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_DATA), 0);
+	ck_assert_int_eq(fake_readers[0].lists, 0);
+	/* the key signs and the signature verifies; the fake's private keys
+	 * carry no size, so the public keys and certificates (two classes:
+	 * one full listing) are read for it */
+	static const uint8_t msg[] = "lazy listing";
+	uint8_t sig[256];
+	CK_ULONG sl = sizeof(sig);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k[0]), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl), CKR_OK);
+	verify_sig(EVP_sha256(), RSA_PKCS1_PADDING, 0, msg, sizeof(msg), sig, sl, 0);
+	ck_assert_int_eq(fake_readers[0].lists, 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PUBKEY) + class_reads(UKEY_OBJ_CERT) +
+			 class_reads(UKEY_OBJ_DATA), 0);
+	/* cached: the same find and a find of everything read nothing; the
+	 * key keeps its handle */
+	ck_assert_int_eq(find(h, t, 2, k2, 4), 1);
+	ck_assert_uint_eq(k2[0], k[0]);
+	ck_assert_int_eq(find(h, NULL, 0, all, 16), 5);
+	ck_assert_int_eq(fake_readers[0].lists, 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 1);
+	int seen = 0;
+	for (int i = 0; i < 5; i++)
+		seen += all[i] == k[0];
+	ck_assert_int_eq(seen, 1);
+	/* our own write: every class is stale; a find with a class reads
+	 * that class only, handles stay */
+	CK_ATTRIBUTE lab = { CKA_LABEL, "renamed", 7 };
+	ck_assert_int_eq(fl->C_SetAttributeValue(h, k[0], &lab, 1), CKR_OK);
+	ck_assert_int_eq(find(h, t, 2, k2, 4), 1);
+	ck_assert_uint_eq(k2[0], k[0]);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 2);
+	char lb[32];
+	CK_ATTRIBUTE la = { CKA_LABEL, lb, sizeof(lb) };
+	ck_assert_int_eq(fl->C_GetAttributeValue(h, k[0], &la, 1), CKR_OK);
+	ck_assert_uint_eq(la.ulValueLen, 7);
+	ck_assert(memcmp(lb, "renamed", 7) == 0);
+	/* the key's subject needs the certificates: that class is read */
+	uint8_t subj[256];
+	CK_ATTRIBUTE sa = { CKA_SUBJECT, subj, sizeof(subj) };
+	ck_assert_int_eq(fl->C_GetAttributeValue(h, k[0], &sa, 1), CKR_OK);
+	ck_assert_uint_gt(sa.ulValueLen, 0);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_CERT), 1);
+	CK_OBJECT_HANDLE c = find_key(h, CKO_CERTIFICATE, 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_CERT), 1);
+	/* a handle of a stale class: that class is read first */
+	ck_assert_int_eq(fl->C_SetAttributeValue(h, k[0], &lab, 1), CKR_OK);
+	CK_ATTRIBUTE ca = { CKA_LABEL, lb, sizeof(lb) };
+	ck_assert_int_eq(fl->C_GetAttributeValue(h, c, &ca, 1), CKR_OK);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_CERT), 2);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 2);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_DATA), 0);
+	/* a find without a class, several classes stale: one full listing */
+	ck_assert_int_eq(find(h, NULL, 0, all, 16), 5);
+	ck_assert_int_eq(fake_readers[0].lists, 2);
+	/* a class no token object has: nothing read */
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_ATTRIBUTE st[] = { { CKA_CLASS, &sk, sizeof(sk) } };
+	ck_assert_int_eq(fl->C_SetAttributeValue(h, k[0], &lab, 1), CKR_OK);
+	ck_assert_int_eq(find(h, st, 1, all, 16), 0);
+	ck_assert_int_eq(fake_readers[0].lists, 2);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_DATA), 0);
+}
+END_TEST
+
+START_TEST(test_lazy_reset_and_removal)
+{
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 1);
+	/* someone else resets the card: login gone, the class re-read */
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	fake_readers[0].reset_pending = 1;
+	uint8_t sig[256];
+	CK_ULONG sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_USER_NOT_LOGGED_IN);
+	ck_assert_uint_eq(state_of(h), CKS_RO_PUBLIC_SESSION);
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_uint_eq(find_key(h, CKO_PRIVATE_KEY, 1), k);
+	ck_assert_int_eq(class_reads(UKEY_OBJ_PRIVKEY), 2);
+	ck_assert_int_eq(fake_readers[0].lists, 1); /* only SignInit's */
+	/* the card goes away while a class is listed */
+	fl->C_Logout(h);
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	CK_OBJECT_CLASS cc = CKO_CERTIFICATE;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cc, sizeof(cc) } };
+	fake_readers[0].removed_midway = 1;
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_DEVICE_REMOVED);
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_SESSION_HANDLE_INVALID);
+}
+END_TEST
+
+/* The card answers nothing (pulled during the APDU) and the driver makes
+ * "file not found" of it: still a removal, in every listing mode. */
+START_TEST(test_empty_answer_is_removal)
+{
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	fake_readers[0].empty_answer = 1;
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &pk, sizeof(pk) } };
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_DEVICE_REMOVED);
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_SESSION_HANDLE_INVALID);
+	/* the card is back: a fresh token, bound again */
+	fake_readers[0].empty_answer = 0;
+	h = open_login(0, 0);
+	ck_assert_int_eq(fake_readers[0].binds, 2);
+	ck_assert_uint_ne(find_key(h, CKO_PRIVATE_KEY, 1), CK_INVALID_HANDLE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("p11_token");
@@ -1195,7 +1339,31 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_init_token_pin);
 	tcase_add_test(tc, test_slot_events);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_empty_answer_is_removal);
 	suite_add_tcase(s, tc);
+
+	/* The same behaviour with a driver that lists one class at a time
+	 * (the tests whose listing counts assume full lists are left out). */
+	TCase *tl = tcase_create("list_class");
+	tcase_add_checked_fixture(tl, setup_lazy, teardown_lazy);
+	tcase_set_timeout(tl, 30);
+	tcase_add_test(tl, test_lazy_classes);
+	tcase_add_test(tl, test_lazy_reset_and_removal);
+	tcase_add_test(tl, test_empty_answer_is_removal);
+	tcase_add_test(tl, test_find_visibility);
+	tcase_add_test(tl, test_cert_attributes);
+	tcase_add_test(tl, test_get_attribute_semantics);
+	tcase_add_test(tl, test_sign_mechanisms);
+	tcase_add_test(tl, test_sign_protocol);
+	tcase_add_test(tl, test_decrypt);
+	tcase_add_test(tl, test_key_from_cert);
+	tcase_add_test(tl, test_hostile_objects);
+	tcase_add_test(tl, test_removal);
+	tcase_add_test(tl, test_removal_during_op);
+	tcase_add_test(tl, test_keygen);
+	tcase_add_test(tl, test_create_objects);
+	tcase_add_test(tl, test_threads);
+	suite_add_tcase(s, tl);
 	return s;
 }
 
