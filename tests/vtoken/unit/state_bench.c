@@ -26,7 +26,8 @@ static int variant_write(int v, const char *dir, const char *path,
 	if (v == V_FULL)
 		return vt_state_write(path, d, n);
 	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return -1; /* path too long for the temporary name */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, d, n) != (ssize_t)n)
 		return -1;
