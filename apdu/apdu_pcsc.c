@@ -510,35 +510,6 @@ void ukey_pcsc_end(ukey_pcsc_card *card)
 	pthread_mutex_unlock(&card->lock);
 }
 
-/* How long to watch the reader after an impossible (< 2 byte) answer:
- * pcscd polls vpcd-like drivers every 400 ms, so two polls and some. */
-#define SHORT_ANSWER_CHECK_MS 1000
-
-/* vpcd (and some readers) answer a transmit with 0 bytes and success when
- * the card disappears mid-command; the removal shows up in the reader state
- * a moment later. Tell "card gone" from "card sent garbage" by watching the
- * reader briefly (event driven, bounded). Called with card->lock held. */
-static int card_vanished(ukey_pcsc_card *card)
-{
-	SCARD_READERSTATE rs;
-	memset(&rs, 0, sizeof(rs));
-	rs.szReader = card->reader;
-	rs.dwCurrentState = SCARD_STATE_UNAWARE;
-	LONG rv = SCardGetStatusChange(card->hctx, 0, &rs, 1);
-	if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
-		return 1;
-	DWORD gone = SCARD_STATE_EMPTY | SCARD_STATE_UNKNOWN |
-		     SCARD_STATE_UNAVAILABLE;
-	if (rs.dwEventState & gone)
-		return 1;
-	rs.dwCurrentState = rs.dwEventState & ~(DWORD)SCARD_STATE_CHANGED;
-	rv = SCardGetStatusChange(card->hctx, SHORT_ANSWER_CHECK_MS, &rs, 1);
-	if (rv == SCARD_S_SUCCESS)
-		return (rs.dwEventState & gone) != 0 ||
-		       (rs.dwEventState >> 16) != (rs.dwCurrentState >> 16);
-	return rv != SCARD_E_TIMEOUT;
-}
-
 ukey_rv ukey_pcsc_xfer(void *vcard, const uint8_t *cmd, size_t cmdlen,
 		       uint8_t *rsp, size_t rspcap, size_t *rsplen)
 {
@@ -557,7 +528,15 @@ ukey_rv ukey_pcsc_xfer(void *vcard, const uint8_t *cmd, size_t cmdlen,
 	ukey_rv ret = map_scard(rv);
 	if (rv == SCARD_W_RESET_CARD)
 		ret = reconnect_after_reset(card);
-	if (ret == UKEY_OK && got < 2 && card_vanished(card))
+	/* Success with an empty answer: the card left in the middle of the
+	 * exchange (vpcd and some readers do this). Do not wait for the reader
+	 * state to confirm it: pcscd notices only at its next presence poll,
+	 * and never when the card is back before that poll. A card that came
+	 * back was re-powered (selection, login and SM session gone) and may
+	 * not even be the same card, and whether the command ran is unknown:
+	 * the card we were talking to is gone either way. (A 1-byte answer is
+	 * passed up: it is the card's data, and the caller finds it malformed.) */
+	if (ret == UKEY_OK && got == 0)
 		ret = UKEY_E_NO_CARD;
 	pthread_mutex_unlock(&card->lock);
 	if (ret != UKEY_OK)

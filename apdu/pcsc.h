@@ -70,7 +70,9 @@ void ukey_pcsc_end(ukey_pcsc_card *card);
 
 /* Raw exchange, matches ukey_xfer_fn (ctx = ukey_pcsc_card*). Maps
  * SCARD_W_RESET_CARD to UKEY_E_CARD_RESET (after reconnecting),
- * SCARD_W_REMOVED_CARD / SCARD_E_NO_SMARTCARD to UKEY_E_NO_CARD. */
+ * SCARD_W_REMOVED_CARD / SCARD_E_NO_SMARTCARD to UKEY_E_NO_CARD, and so
+ * does a success with an empty answer (the card left mid-exchange; it may
+ * be back already, re-powered, before pcscd has noticed), without waiting. */
 ukey_rv ukey_pcsc_xfer(void *card, const uint8_t *cmd, size_t cmdlen,
 		       uint8_t *rsp, size_t rspcap, size_t *rsplen);
 

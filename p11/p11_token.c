@@ -278,9 +278,11 @@ ukey_rv p11_token_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
 		return UKEY_E_NO_CARD;
 	ukey_rv r = p11_be->xfer(t->conn, cmd, cmdlen, rsp, rspcap, rsplen);
 	/* An empty answer is what PC/SC gives when the card left during the
-	 * exchange; apdu/ already watched the reader for a while. If the
-	 * card is back by now it was re-powered all the same (login and
-	 * selection gone), so it is a removal either way. */
+	 * exchange (apdu/pcsc already reports that as UKEY_E_NO_CARD, at once:
+	 * pcscd may never see a card leave that is back before its next
+	 * presence poll; other backends may not). A card that is back was
+	 * re-powered (login, selection and SM session gone), so a short
+	 * answer is a removal either way: drop the token, bind afresh. */
 	if (r == UKEY_OK && *rsplen < 2) {
 		*rsplen = 0;
 		r = UKEY_E_NO_CARD;

@@ -2,7 +2,7 @@
 /*
  * e2e_pull — the token is pulled out in the middle of an operation.
  *
- *   e2e_pull MODULE SECRETS VTOKEN STATE0 N…
+ *   e2e_pull MODULE SECRETS VTOKEN STATE0 [--slow-ack] N…
  *
  * Runs under pcsc-run with one FTCOS card. The harness's card is replaced
  * by a ukey-vtoken of our own on the same port and state file, started with
@@ -11,6 +11,8 @@
  * 300 ms later. For each N the program keeps signing; the pull must surface
  * as an error code (never a hang, a crash or a bad signature), and after
  * the token is back a fresh session must log in and sign again.
+ * --slow-ack is passed on to the token (its old ~44 ms per APDU instead of
+ * real-token speed), so recovery is proven at both paces.
  */
 #include <errno.h>
 #include <signal.h>
@@ -153,14 +155,23 @@ int main(int argc, char **argv)
 	CK_SLOT_ID slot;
 	EVP_PKEY *pub = NULL;
 	char pin[64], portstr[16];
-	const char *pids, *portenv;
+	const char *pids, *portenv, *ack = "--quick-ack";
+	int first_n = 5;
 	pid_t card0;
 	unsigned port0;
 	CK_RV rv;
 
 	if (argc < 6) {
-		fprintf(stderr, "usage: e2e_pull MODULE SECRETS VTOKEN STATE0 N…\n");
+		fprintf(stderr, "usage: e2e_pull MODULE SECRETS VTOKEN STATE0 [--slow-ack] N…\n");
 		return 2;
+	}
+	if (!strcmp(argv[5], "--slow-ack")) {
+		ack = argv[5];
+		first_n = 6;
+		if (argc < 7) {
+			fprintf(stderr, "e2e_pull: no N given\n");
+			return 2;
+		}
 	}
 	pids = getenv("UKEY_CARD_PIDS");
 	portenv = getenv("UKEY_VPCD_PORT");
@@ -203,7 +214,7 @@ int main(int argc, char **argv)
 	kill(card0, SIGKILL);
 	CHECK(wait_token(slot, 0, 15000) == 0, "token still present after killing card 0");
 
-	for (int a = 5; a < argc; a++) {
+	for (int a = first_n; a < argc; a++) {
 		int n = atoi(argv[a]), errors = 0, recovered = 0;
 		CK_RV first = CKR_OK;
 		char logpath[512];
@@ -222,7 +233,7 @@ int main(int argc, char **argv)
 			execl(argv[3], argv[3], "--os", "ftcos", "--atr", "ftcos-pk01c",
 			      "--port", portstr, "--state", argv[4], "--pull-after", argv[a],
 			      "--reconnect-after-pull", "300", "--apdu-log", logpath,
-			      (char *)NULL);
+			      ack, (char *)NULL);
 			_exit(127);
 		}
 		alarm(60);

@@ -479,6 +479,59 @@ START_TEST(test_pull_auto_reconnect)
 }
 END_TEST
 
+/* Card 0 of the pull_quick_back run comes back QUICK_BACK_MS after a pull:
+ * well inside pcscd's 0.4 s presence poll, so pcscd mostly never sees the
+ * card leave and the reader state never changes. The pull must still be
+ * reported as a removal, at once (not after watching the reader for a
+ * second), and the card must be usable again through a new handle. */
+#define QUICK_PULLS 5
+
+START_TEST(test_pull_quick_back)
+{
+	const char *reader = reader_of(0);
+	ukey_pcsc *ctx = NULL;
+	ukey_pcsc_card *card;
+	ukey_chan ch;
+	ukey_rv rv;
+
+	ck_assert_int_eq(ukey_pcsc_open(&ctx), UKEY_OK);
+	for (int i = 0; i < QUICK_PULLS; i++) {
+		long deadline = now_ms() + 10000, t0;
+
+		/* a handle on the card as it is now (back from the last pull) */
+		for (;;) {
+			card = NULL;
+			if (wait_present(ctx, reader, 1, 1000) == 0 &&
+			    ukey_pcsc_connect(ctx, reader, &card) == UKEY_OK) {
+				ukey_chan_init(&ch, ukey_pcsc_xfer, card, NULL);
+				rv = ukey_pcsc_begin(card);
+				if (rv == UKEY_OK) {
+					rv = echo(&ch, 8, (uint8_t)(0x40 + i));
+					if (rv == UKEY_OK)
+						break; /* transaction held */
+					ukey_pcsc_end(card);
+				}
+				ukey_pcsc_disconnect(card, 0);
+			}
+			ck_assert_msg(now_ms() < deadline,
+				      "pull %d: card not usable 10 s after the last pull", i);
+			(void)ukey_pcsc_wait_change(ctx, &reader, 1, 200);
+		}
+		t0 = now_ms();
+		rv = pull(&ch);
+		ck_assert_msg(rv == UKEY_E_NO_CARD, "pull %d gave %s", i,
+			      ukey_strerror(rv));
+		/* the old code watched the reader for 1 s and then, seeing no
+		 * change, passed the empty answer up as a malformed response */
+		ck_assert_msg(now_ms() - t0 < 900, "pull %d took %ld ms", i,
+			      now_ms() - t0);
+		ukey_pcsc_end(card);
+		ukey_pcsc_disconnect(card, 0);
+	}
+	ukey_pcsc_close(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ main */
 
 static TCase *tc(const char *name, const TTest *t)
@@ -504,6 +557,7 @@ int main(void)
 	suite_add_tcase(s, tc("wrong_length", test_wrong_length_6c));
 	suite_add_tcase(s, tc("pull", test_pull_and_reinsert));
 	suite_add_tcase(s, tc("pull_reconnect", test_pull_auto_reconnect));
+	suite_add_tcase(s, tc("pull_quick_back", test_pull_quick_back));
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

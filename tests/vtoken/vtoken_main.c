@@ -4,7 +4,7 @@
  *
  *   ukey-vtoken --os ftcos|gmt0017 --atr NAME_OR_HEX --port P --state FILE
  *               [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]
- *               [--garble N] [--t0] [--apdu-log FILE] [--quick-ack]
+ *               [--garble N] [--t0] [--apdu-log FILE] [--slow-ack]
  *   ukey-vtoken init --os ftcos --state FILE --secrets FILE [--label L]
  *               [--key-bits 2048] [--ca-cert PEM --ca-key PEM] [--days-left N]
  *               [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]
@@ -116,7 +116,7 @@ typedef struct {
 	size_t atr_len;
 	long pull_after, reconnect_ms, delay_ms, garble;
 	int t0, use_t0;
-	int quick_ack;
+	int slow_ack;
 	int port;
 	FILE *log;
 	unsigned long count;
@@ -178,10 +178,11 @@ static int serve(server *s, int fd, vt_t0 *t0)
 		uint8_t h[2];
 		/* vpcd writes a message as two sends (length, then payload) on a
 		 * Nagle socket: the payload waits for our ACK of the length, which
-		 * the kernel delays ~40 ms. --quick-ack asks for an immediate ACK
-		 * (Linux re-arms delayed ACKs, so before every message). Opt-in:
-		 * some tests were tuned to the slow pace (see README). */
-		if (s->quick_ack)
+		 * the kernel delays ~40 ms. So by default we ask for an immediate
+		 * ACK (Linux re-arms delayed ACKs, so before every message): the
+		 * token then answers at real-token speed. --slow-ack keeps the
+		 * old ~40 ms per APDU for tests that want a slow token. */
+		if (!s->slow_ack)
 			quick_ack(fd);
 		if (read_full(fd, h, 2))
 			return stop_flag ? -1 : 0;
@@ -243,7 +244,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ukey-vtoken --os ftcos|gmt0017 --atr NAME|HEX --port P --state FILE\n"
 		"                   [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]\n"
-		"                   [--garble N] [--t0] [--apdu-log FILE] [--quick-ack]\n"
+		"                   [--garble N] [--t0] [--apdu-log FILE] [--slow-ack]\n"
 		"       ukey-vtoken init --os OS --state FILE --secrets FILE [--label L]\n"
 		"                   [--key-bits N] [--ca-cert PEM --ca-key PEM] [--days-left N]\n"
 		"                   [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]\n"
@@ -424,7 +425,9 @@ int main(int argc, char **argv)
 		else if (OPT("--delay-ms")) { if (parse_long(val, 0, 600000, &s.delay_ms)) goto bad; }
 		else if (OPT("--garble")) { if (parse_long(val, 1, 1L << 30, &s.garble)) goto bad; }
 		else if (!strcmp(a, "--t0")) s.t0 = 1;
-		else if (!strcmp(a, "--quick-ack")) s.quick_ack = 1;
+		/* --quick-ack was the opt-in before it became the default. */
+		else if (!strcmp(a, "--quick-ack")) s.slow_ack = 0;
+		else if (!strcmp(a, "--slow-ack")) s.slow_ack = 1;
 		else goto bad;
 #undef OPT
 	}
