@@ -12,7 +12,16 @@ mod=$1 vt=$2
 T=$UKEY_TEST_TMP
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export SOPIN=87654321 PIN=1234
-p11() { pkcs11-tool --module "$mod" "$@"; }
+# Sanitizer builds: pkcs11-tool loads an instrumented module (runtimes
+# preloaded into pkcs11-tool only, its own leaks ignored).
+p11() {
+    if [ -n "${UKEY_SANITIZER_PRELOAD:-}" ]; then
+        LD_PRELOAD=$UKEY_SANITIZER_PRELOAD ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
+            pkcs11-tool --module "$mod" "$@"
+    else
+        pkcs11-tool --module "$mod" "$@"
+    fi
+}
 
 # 1. C_InitToken on the blank ePass3000
 p11 --slot 0 --init-token --label ep3k --so-pin env:SOPIN > "$T/init.out" 2>&1 ||
