@@ -215,6 +215,18 @@ typedef struct ukey_driver {
 	 * lack modulus until the public keys are listed). Added by drivers/. */
 	ukey_rv (*list_class)(ukey_card *card, ukey_obj_class cls,
 			      ukey_objlist *out);
+
+	/* Optional (NULL = p11/ unbinds and binds again): p11/ itself reset
+	 * the card (C_Logout or the last session closed on a card OS without
+	 * a logout command) and holds it again. Forget the card-side state the
+	 * driver tracks (current DF/EF, verified PINs, secure-messaging
+	 * session), keep what was read from the card (directory, objects,
+	 * token info) and make the card usable again; the re-selection may be
+	 * folded into the next command that needs it (no card I/O here).
+	 * Never called after a reset by someone else or a re-insertion: those
+	 * bind again, as another application may have changed the token. On
+	 * an error p11/ falls back to unbind + bind. */
+	ukey_rv (*reselect)(ukey_card *card);
 } ukey_driver;
 
 /* Registry of built-in drivers (drivers/registry.c). NULL if unknown. */

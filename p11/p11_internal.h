@@ -139,6 +139,8 @@ int p11_obj_current(const p11_token *t, const p11_obj *po);
 #define P11_BOUND 1
 #define P11_REBIND_FOREIGN 2  /* someone reset the card: rebind, re-list */
 #define P11_REBIND_OWN 3      /* we reset it (logout): rebind, keep objects */
+#define P11_RESELECT 4        /* we reset it, the driver has reselect: call
+			       * that (keeps its state), bind only if it fails */
 
 /* ---------------------------------------------------------------- ops */
 
@@ -260,7 +262,8 @@ CK_RV p11_token_load_objects(p11_slot *s);
 CK_RV p11_token_load_classes(p11_slot *s, unsigned mask);
 void p11_token_invalidate_objects(p11_slot *s);
 /* Reset the card (drops its security state, e.g. a verified PIN) and
- * reconnect; the driver rebinds at the next transaction. */
+ * reconnect; at the next transaction the driver re-selects (its reselect
+ * operation, keeping what it read) or, without one, rebinds. */
 CK_RV p11_token_reset_card(p11_slot *s);
 CK_RV p11_ukey_to_ckr(ukey_rv rv);
 /* Pad a NUL-terminated string into a fixed blank-padded field. */

@@ -200,12 +200,19 @@ CK_RV p11_token_reset_card(p11_slot *s)
 	p11_token *t = s->token;
 	if (!t)
 		return CKR_OK;
-	/* Our own reset changes nothing on the card: the object list stays. */
+	/* Our own reset changes nothing on the card: the object list stays,
+	 * and a driver that can re-select keeps what it read too. A reset by
+	 * someone else that we have not handled yet still rebinds. */
+	int foreign = t->bound == P11_REBIND_FOREIGN;
+	int reselect = (t->bound == P11_BOUND || t->bound == P11_RESELECT) &&
+		       t->card.drv->reselect;
 	t->login = P11_NOBODY;
-	if (t->card.drv_data && t->card.drv->unbind)
-		t->card.drv->unbind(&t->card);
-	t->card.drv_data = NULL;
-	t->bound = P11_UNBOUND;
+	if (!reselect) {
+		if (t->card.drv_data && t->card.drv->unbind)
+			t->card.drv->unbind(&t->card);
+		t->card.drv_data = NULL;
+		t->bound = P11_UNBOUND;
+	}
 	p11_be->disconnect(t->conn, 1);
 	t->conn = NULL;
 	ukey_rv r = p11_be->connect(p11_g.pcsc, s->reader, &t->conn);
@@ -214,7 +221,8 @@ CK_RV p11_token_reset_card(p11_slot *s)
 		p11_token_drop(s, 1);
 		return CKR_DEVICE_REMOVED;
 	}
-	t->bound = P11_REBIND_OWN;
+	t->bound = foreign ? P11_REBIND_FOREIGN
+			   : reselect ? P11_RESELECT : P11_REBIND_OWN;
 	return CKR_OK;
 }
 
@@ -239,6 +247,24 @@ static CK_RV token_rebind(p11_slot *s, int foreign_reset)
 	return token_bind_locked(t);
 }
 
+/* After our own reset: the driver forgets the card-side state and keeps
+ * what it read (no bind, usually no APDU). If it cannot, it binds again
+ * (the objects stay unless the card reports a reset by someone else). */
+static CK_RV token_reselect(p11_slot *s)
+{
+	p11_token *t = s->token;
+	ukey_rv r = t->card.drv->reselect(&t->card);
+	if (r == UKEY_OK) {
+		t->bound = P11_BOUND;
+		return CKR_OK;
+	}
+	p11_log("slot %lu: reselect failed: %s", (unsigned long)s->id,
+		ukey_strerror(r));
+	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER || t->link_lost)
+		return CKR_DEVICE_REMOVED;
+	return token_rebind(s, r == UKEY_E_CARD_RESET);
+}
+
 CK_RV p11_token_begin(p11_slot *s)
 {
 	CK_RV rv = p11_token_ensure(s);
@@ -259,7 +285,8 @@ CK_RV p11_token_begin(p11_slot *s)
 		return CKR_DEVICE_ERROR;
 	t->link_lost = 0;
 	if (t->bound != P11_BOUND) {
-		rv = token_rebind(s, t->bound != P11_REBIND_OWN);
+		rv = t->bound == P11_RESELECT ? token_reselect(s)
+			: token_rebind(s, t->bound != P11_REBIND_OWN);
 		if (rv != CKR_OK) {
 			p11_be->end(t->conn);
 			if (rv == CKR_DEVICE_REMOVED)

@@ -48,12 +48,26 @@ typedef struct {
 	size_t df_depth;     /* 1 = MF */
 	uint16_t ef;         /* current EF in that DF, 0 = none */
 	size_t ef_size;
+
+	/* After a reset of ours (ftcos_after_reset): the next path select
+	 * under the application DF selects it by AID, one command instead of
+	 * MF + DF. Cleared once used, refused or no longer useful. */
+	int app_pending;
+	uint8_t app_aid[16];
+	size_t app_aid_len;
+	uint16_t app_df[FTCOS_MAX_DEPTH];
+	size_t app_depth;
 } ftcos_ctx;
 
 /* Set up from the profile (keys, chunk sizes). */
 ukey_rv ftcos_ctx_init(ftcos_ctx *c, ukey_chan *ch, const ukey_profile *prof);
 /* Forget what is selected (after a reset or an unexpected error). */
 void ftcos_forget(ftcos_ctx *c);
+/* The card was reset (nothing selected, no PIN verified). If aid is given,
+ * the application with that AID is the DF at app_path (FIDs, first 3F00),
+ * as the bind found it: the next select under it goes by AID. No card I/O. */
+ukey_rv ftcos_after_reset(ftcos_ctx *c, const uint8_t *aid, size_t aid_len,
+			  const uint8_t *app_path, size_t path_len);
 void ftcos_ctx_wipe(ftcos_ctx *c);
 
 /* Parse an FCI (6F template). An empty response is an FCI with nothing. */

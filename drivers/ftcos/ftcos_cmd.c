@@ -201,6 +201,63 @@ static ukey_rv path_to_fids(const uint8_t *path, size_t len, uint16_t *fids,
 	return UKEY_OK;
 }
 
+/* The link to the card failed (as opposed to the card refusing). */
+static int link_error(ukey_rv rv)
+{
+	switch (rv) {
+	case UKEY_E_NOMEM:
+	case UKEY_E_TRANSPORT:
+	case UKEY_E_NO_CARD:
+	case UKEY_E_CARD_RESET:
+	case UKEY_E_NO_READER:
+	case UKEY_E_TIMEOUT:
+	case UKEY_E_SHARING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The shortcut ftcos_after_reset arms: nothing is known to be selected and
+ * the path leads through the application DF, so SELECT it by AID (one
+ * command; MF then DF would be two). A refusal or an unexpected answer only
+ * costs the shortcut (the caller selects the path from the MF); a link
+ * error is returned. */
+static ukey_rv select_app_pending(ftcos_ctx *c, const uint16_t *fids, size_t n)
+{
+	ftcos_fci fci;
+	size_t i;
+	ukey_rv rv;
+
+	if (c->df_known) {
+		c->app_pending = 0; /* something else was selected meanwhile */
+		return UKEY_OK;
+	}
+	if (n < c->app_depth)
+		return UKEY_OK; /* not under the application: keep it armed */
+	for (i = 0; i < c->app_depth && fids[i] == c->app_df[i]; i++)
+		;
+	if (i < c->app_depth)
+		return UKEY_OK;
+	c->app_pending = 0;
+	rv = ftcos_select_aid(c, c->app_aid, c->app_aid_len, &fci);
+	if (link_error(rv))
+		return rv;
+	if (rv != UKEY_OK ||
+	    (fci.fid && fci.fid != c->app_df[c->app_depth - 1])) {
+		/* refused, or an application somewhere else: go by path */
+		ftcos_forget(c);
+		c->app_aid_len = 0;
+		return UKEY_OK;
+	}
+	c->df_known = 1;
+	memcpy(c->df_path, c->app_df, c->app_depth * sizeof(c->df_path[0]));
+	c->df_depth = c->app_depth;
+	c->ef = 0;
+	c->ef_size = 0;
+	return UKEY_OK;
+}
+
 ukey_rv ftcos_select_path(ftcos_ctx *c, const uint8_t *path, size_t len,
 			  ftcos_fci *fci)
 {
@@ -211,6 +268,11 @@ ukey_rv ftcos_select_path(ftcos_ctx *c, const uint8_t *path, size_t len,
 	rv = path_to_fids(path, len, fids, &n);
 	if (rv)
 		return rv;
+	if (c->app_pending) {
+		rv = select_app_pending(c, fids, n);
+		if (rv)
+			return rv;
+	}
 	if (c->df_known) {
 		while (k < c->df_depth && k < n && c->df_path[k] == fids[k])
 			k++;
@@ -283,6 +345,7 @@ ukey_rv ftcos_select_aid(ftcos_ctx *c, const uint8_t *aid, size_t len,
 	if (!fci)
 		fci = &local;
 	ftcos_forget(c); /* we do not know where the application lives */
+	c->app_pending = 0;
 	rv = ukey_transmit(c->ch, &a, rsp, sizeof(rsp), &rlen, &sw);
 	if (rv)
 		return rv;
@@ -292,6 +355,33 @@ ukey_rv ftcos_select_aid(ftcos_ctx *c, const uint8_t *aid, size_t len,
 	if (rv)
 		return rv;
 	fci->is_df = 1;
+	return UKEY_OK;
+}
+
+ukey_rv ftcos_after_reset(ftcos_ctx *c, const uint8_t *aid, size_t aid_len,
+			  const uint8_t *app_path, size_t path_len)
+{
+	uint16_t fids[FTCOS_MAX_DEPTH + 1];
+	size_t n = 0;
+
+	if (!c)
+		return UKEY_E_ARGS;
+	/* A reset leaves nothing selected that we could rely on. */
+	ftcos_forget(c);
+	c->app_pending = 0;
+	c->app_aid_len = 0;
+	c->app_depth = 0;
+	if (!aid)
+		return UKEY_OK;
+	if (aid_len < 1 || aid_len > sizeof(c->app_aid) ||
+	    path_to_fids(app_path, path_len, fids, &n) != UKEY_OK || n < 2 ||
+	    n > FTCOS_MAX_DEPTH)
+		return UKEY_E_ARGS;
+	memcpy(c->app_aid, aid, aid_len);
+	c->app_aid_len = aid_len;
+	memcpy(c->app_df, fids, n * sizeof(fids[0]));
+	c->app_depth = n;
+	c->app_pending = 1;
 	return UKEY_OK;
 }
 

@@ -159,6 +159,23 @@ fail:
 	return rv;
 }
 
+/* p11/ reset the card itself (FTCOS cannot drop a verified PIN otherwise):
+ * nobody changed the token, so the layout's cached directory, token info
+ * and PIN records stay; only what the card forgot goes (the selection; no
+ * SM session outlives a command on FTCOS). The PKCS#15 application is
+ * re-selected by AID in the first select that needs it. */
+static ukey_rv ftcos_reselect(ukey_card *card)
+{
+	ftcos_drv *d = drv(card);
+
+	if (!d)
+		return UKEY_E_ARGS;
+	if (d->layout == LAYOUT_P15)
+		return ftcos_after_reset(&d->c, p15_aid, sizeof(p15_aid),
+					 d->p15.app_path, sizeof(d->p15.app_path));
+	return ftcos_after_reset(&d->c, NULL, 0, NULL, 0);
+}
+
 static ukey_rv ftcos_list_objects(ukey_card *card, ukey_objlist *out)
 {
 	ftcos_drv *d = drv(card);
@@ -271,6 +288,9 @@ static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
 	}
 	if (info->max_len > FTCOS_PIN_STORED)
 		info->max_len = FTCOS_PIN_STORED;
+	/* a profile may ask for more than the card stores: keep min <= max */
+	if (info->min_len > info->max_len)
+		info->min_len = info->max_len;
 	return UKEY_OK;
 }
 
@@ -581,4 +601,5 @@ const ukey_driver ukey_ftcos_driver = {
 	.init_token = ftcos_init_token,
 	.get_random = ftcos_get_random,
 	.list_class = ftcos_list_class,
+	.reselect = ftcos_reselect,
 };

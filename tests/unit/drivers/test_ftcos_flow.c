@@ -223,6 +223,94 @@ START_TEST(test_cold_sign_apdu_budget)
 }
 END_TEST
 
+/* Sign with the PrKDF's key after a VERIFY; the block is what sign.script
+ * expects next. Returns the signature length. */
+static size_t verify_and_sign(const ukey_object *key, uint8_t *sig)
+{
+	uint8_t block[256];
+	size_t siglen = 256;
+	size_t at;
+
+	ck_assert_int_eq(card.drv->verify_pin(&card, UKEY_PIN_USER,
+					      (const uint8_t *)"1234", 4, NULL), UKEY_OK);
+	/* the MSE is the next step of the script */
+	at = mock.pos;
+	while (at < mock.n && mock.cmd[at][1] != 0x22)
+		at++;
+	ck_assert_uint_lt(at + 1, mock.n);
+	memcpy(block, mock.cmd[at] + 14, 64);
+	memcpy(block + 64, mock.cmd[at + 1] + 5, 192);
+	ck_assert_int_eq(card.drv->sign_raw(&card, key, block, 256, sig, &siglen),
+			 UKEY_OK);
+	return siglen;
+}
+
+/* After a reset of p11/'s own, reselect keeps the directory: login and
+ * signature again cost SELECT by AID (folded into the VERIFY's select),
+ * VERIFY, MSE, PSO: 4 APDUs, nothing re-read. */
+START_TEST(test_reselect_after_own_reset)
+{
+	ukey_objlist objs = { 0 };
+	uint8_t sig[256];
+	unsigned long before;
+
+	add_script("bind.script");
+	add_script("prkdf.script");
+	add_script("sign.script");
+	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
+	ck_assert_int_eq(card.drv->list_class(&card, UKEY_OBJ_PRIVKEY, &objs), UKEY_OK);
+	ck_assert_uint_eq(objs.n, 1);
+	ck_assert_uint_eq(verify_and_sign(&objs.v[0], sig), 256);
+
+	/* the card was reset: nothing selected any more */
+	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0",
+		 "6F 16 83 02 50 15 84 10 A0 00 00 00 63 50 4B 43 53 2D 31 35 00 00 10 10 90 00");
+	add_script("sign.script");
+	ck_assert_ptr_nonnull(card.drv->reselect);
+	before = card.chan.apdu_count;
+	ck_assert_int_eq(card.drv->reselect(&card), UKEY_OK);
+	ck_assert_uint_eq(card.chan.apdu_count, before); /* lazy: no I/O */
+	ck_assert_str_eq(card.label, "EMU");             /* token info kept */
+	ck_assert_uint_eq(verify_and_sign(&objs.v[0], sig), 256);
+	ck_assert_msg(mock_done(&mock), "%s", mock.last_error);
+	ck_assert_uint_eq(card.chan.apdu_count - before, 4);
+	ck_assert_mem_eq(sig, mock.rsp[mock.n - 1], 256);
+	ukey_objlist_clear(&objs);
+}
+END_TEST
+
+/* A card that refuses the AID after the reset, or answers with another DF,
+ * costs only the shortcut: the application is selected by path. */
+START_TEST(test_reselect_aid_refused)
+{
+	static const char *const answers[] = {
+		"6A 81",                                  /* refused */
+		"6F 04 83 02 50 16 90 00",                /* another DF */
+	};
+	ukey_objlist objs = { 0 };
+	uint8_t sig[256];
+
+	add_script("bind.script");
+	add_script("prkdf.script");
+	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
+	ck_assert_int_eq(card.drv->list_class(&card, UKEY_OBJ_PRIVKEY, &objs), UKEY_OK);
+	ck_assert_uint_eq(objs.n, 1);
+	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0",
+			 answers[i]);
+		mock_add(&mock, "00 A4 00 00 02 3F 00 E0", "6F 04 83 02 3F 00 90 00");
+		mock_add(&mock, "00 A4 00 00 02 50 15 E0",
+			 "6F 16 83 02 50 15 84 10 A0 00 00 00 63 50 4B 43 53 2D 31 35 00 00 10 10 90 00");
+		add_script("sign.script");
+		ck_assert_int_eq(card.drv->reselect(&card), UKEY_OK);
+		ck_assert_uint_eq(verify_and_sign(&objs.v[0], sig), 256);
+		ck_assert_msg(mock_done(&mock), "%s", mock.last_error);
+		ck_assert_mem_eq(sig, mock.rsp[mock.n - 1], 256);
+	}
+	ukey_objlist_clear(&objs);
+}
+END_TEST
+
 START_TEST(test_cert_read_on_demand)
 {
 	ukey_objlist objs = { 0 };
@@ -317,6 +405,8 @@ int main(void)
 	tcase_add_test(tc, test_bind_list_login_sign);
 	tcase_add_test(tc, test_cert_read_on_demand);
 	tcase_add_test(tc, test_cold_sign_apdu_budget);
+	tcase_add_test(tc, test_reselect_after_own_reset);
+	tcase_add_test(tc, test_reselect_aid_refused);
 	tcase_add_test(tc, test_pubkey_file_fallback);
 	tcase_add_test(tc, test_wrong_pin_tries);
 	tcase_add_test(tc, test_blank_card_binds_uninitialized);

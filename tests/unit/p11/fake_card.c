@@ -179,21 +179,25 @@ static ukey_rv f_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
 
 int fake_no_logout;
 int fake_list_class;
+int fake_reselect;
 static ukey_driver fake_driver_variant;
 static ukey_rv d_list_class(ukey_card *card, ukey_obj_class cls,
 			    ukey_objlist *out);
+static ukey_rv d_reselect(ukey_card *card);
 
 static const ukey_driver *f_driver_find(const char *name)
 {
 	if (strcmp(name, "fake") != 0)
 		return NULL;
-	if (!fake_no_logout && !fake_list_class)
+	if (!fake_no_logout && !fake_list_class && !fake_reselect)
 		return &fake_driver;
 	fake_driver_variant = fake_driver;
 	if (fake_no_logout)
 		fake_driver_variant.logout = NULL;
 	if (fake_list_class)
 		fake_driver_variant.list_class = d_list_class;
+	if (fake_reselect)
+		fake_driver_variant.reselect = d_reselect;
 	return &fake_driver_variant;
 }
 
@@ -262,7 +266,22 @@ static ukey_rv d_bind(ukey_card *card)
 
 static void d_unbind(ukey_card *card)
 {
+	if (card->drv_data)
+		((fake_reader *)card->drv_data)->unbinds++;
 	card->drv_data = NULL;
+}
+
+/* What the driver keeps across our own reset must still be there: the
+ * state bind made (drv_data) on the reader now connected again. */
+static ukey_rv d_reselect(ukey_card *card)
+{
+	fake_reader *r = card_of(card);
+	r->reselects++;
+	if (card->drv_data != r)
+		return UKEY_E_ARGS;
+	if (r->reselect_fails)
+		return UKEY_E_SW_FILE_NOT_FOUND;
+	return UKEY_OK;
 }
 
 static int big_n_e(EVP_PKEY *pk, ukey_object *o)
@@ -803,4 +822,5 @@ void fake_teardown(void)
 	fake_open_fails = 0;
 	fake_wait_calls = 0;
 	fake_no_logout = 0;
+	fake_reselect = 0;
 }

@@ -66,6 +66,8 @@ typedef struct fake_reader {
 	int so_logged_in;
 	/* counters */
 	int binds, lists, signs, reads, resets;
+	int reselects, unbinds; /* reselect / unbind calls of the driver */
+	int reselect_fails;     /* reselect answers an error */
 	int class_lists[5];     /* list_class calls per ukey_obj_class */
 	int in_txn;             /* begin/end balance */
 } fake_reader;
@@ -76,6 +78,7 @@ extern int fake_open_fails;       /* ukey_pcsc_open fails (no pcscd) */
 extern atomic_int fake_wait_calls; /* read by a spinning test thread */
 extern int fake_no_logout;        /* the driver has no logout operation */
 extern int fake_list_class;       /* the driver offers list_class */
+extern int fake_reselect;         /* the driver offers reselect */
 
 extern const p11_backend fake_backend;
 extern const ukey_driver fake_driver;

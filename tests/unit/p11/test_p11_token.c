@@ -861,6 +861,102 @@ START_TEST(test_logout_resets)
 }
 END_TEST
 
+/* Sign 4 bytes with the private key of ID 1: CKR_OK or what failed. */
+static CK_RV sign_once(CK_SESSION_HANDLE h)
+{
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	uint8_t sig[256];
+	CK_ULONG sl = sizeof(sig);
+	CK_RV rv = fl->C_SignInit(h, &mech, k);
+	if (rv == CKR_OK)
+		rv = fl->C_Sign(h, (CK_BYTE_PTR)"data", 4, sig, &sl);
+	return rv;
+}
+
+/* A driver with reselect: our own reset (C_Logout, last session closed)
+ * re-selects instead of unbinding and binding; the driver keeps its state
+ * and the objects stay. */
+START_TEST(test_logout_reselects)
+{
+	fake_no_logout = 1;
+	fake_reselect = 1;
+	fake_reader *r = &fake_readers[0];
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->binds, 1);
+	ck_assert_int_eq(r->lists, 1);
+	ck_assert_int_eq(fl->C_Logout(h), CKR_OK);
+	/* the card really forgot the PIN, the driver was not unbound, and
+	 * nothing happens before the next transaction */
+	ck_assert_int_eq(r->logged_in, 0);
+	ck_assert_int_eq(r->resets, 1);
+	ck_assert_int_eq(r->unbinds, 0);
+	ck_assert_int_eq(r->reselects, 0);
+	ck_assert_uint_eq(state_of(h), CKS_RO_PUBLIC_SESSION);
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_int_eq(r->reselects, 1);
+	ck_assert_int_eq(r->binds, 1); /* no bind */
+	ck_assert_int_eq(r->unbinds, 0);
+	ck_assert_int_eq(r->logged_in, 1);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->lists, 1); /* objects kept */
+
+	/* the last session closing while logged in: the same */
+	ck_assert_int_eq(fl->C_CloseSession(h), CKR_OK);
+	ck_assert_int_eq(r->resets, 2);
+	ck_assert_int_eq(r->logged_in, 0);
+	h = open_login(0, 0);
+	ck_assert_int_eq(r->reselects, 2);
+	ck_assert_int_eq(r->binds, 1);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->lists, 1);
+
+	/* a reset by someone else rebinds and re-reads, reselect or not */
+	r->reset_pending = 1;
+	ck_assert_int_eq(sign_once(h), CKR_USER_NOT_LOGGED_IN);
+	ck_assert_int_eq(r->binds, 2);
+	ck_assert_int_eq(r->unbinds, 1);
+	ck_assert_int_eq(r->reselects, 2);
+	find_key(h, CKO_PUBLIC_KEY, 1);
+	ck_assert_int_eq(r->lists, 2);
+
+	/* our reset, then someone else's before our next transaction: the
+	 * foreign one wins (bind, re-read) */
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_int_eq(fl->C_Logout(h), CKR_OK);
+	ck_assert_int_eq(r->resets, 3);
+	r->reset_pending = 1;
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_int_eq(r->reselects, 2);
+	ck_assert_int_eq(r->binds, 3);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->lists, 3);
+
+	/* a reselect that fails falls back to a bind (objects kept) */
+	ck_assert_int_eq(fl->C_Logout(h), CKR_OK);
+	r->reselect_fails = 1;
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_int_eq(r->reselects, 3);
+	ck_assert_int_eq(r->binds, 4);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->lists, 3);
+	r->reselect_fails = 0;
+
+	/* our reset, then the card pulled and put back: a fresh token */
+	ck_assert_int_eq(fl->C_Logout(h), CKR_OK);
+	fake_remove(0);
+	fake_insert(0, fake_atr_known, sizeof(fake_atr_known));
+	CK_SESSION_INFO si;
+	ck_assert_int_eq(fl->C_GetSessionInfo(h, &si), CKR_DEVICE_REMOVED);
+	h = open_login(0, 0);
+	ck_assert_int_eq(r->reselects, 3);
+	ck_assert_int_eq(r->binds, 5);
+	ck_assert_int_eq(sign_once(h), CKR_OK);
+	ck_assert_int_eq(r->lists, 4);
+}
+END_TEST
+
 /* ---------------------------------------------------------- writes */
 
 START_TEST(test_keygen)
@@ -1333,6 +1429,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_removal_during_op);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_logout_resets);
+	tcase_add_test(tc, test_logout_reselects);
 	tcase_add_test(tc, test_keygen);
 	tcase_add_test(tc, test_create_rejects);
 	tcase_add_test(tc, test_create_objects);

@@ -33,9 +33,11 @@ static char trace_path[512];
  * finds the key (no APDU) and signs (MSE + PSO). */
 #define APDU_BUDGET_CACHED 2
 /* Login, find, sign after a C_Logout: the logout reset the card (FTCOS has
- * no LOGOUT command), so the driver's bind runs again (5), then verify (1)
- * and sign (2); the object directory stays cached. */
-#define APDU_BUDGET_RELOGIN 8
+ * no LOGOUT command); the driver keeps its directory and token info
+ * (reselect, no bind), so: select the application by AID folded into the
+ * login (1), verify (1), sign (2). The same after the last session closed
+ * while logged in. */
+#define APDU_BUDGET_RELOGIN 4
 
 static void read_pin(void)
 {
@@ -66,6 +68,42 @@ static long count_apdus(void)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* The command of the n-th APDU of the trace (0 = first), hex as traced. */
+static int nth_apdu(long n, char *out, size_t cap)
+{
+	FILE *f = fopen(trace_path, "r");
+	if (!f)
+		return -1;
+	char line[8192];
+	long i = 0;
+	int found = -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, " >> ");
+		if (!p)
+			continue;
+		if (i++ == n) {
+			snprintf(out, cap, "%s", p + 4);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The APDUs from index first on are: SELECT by AID, VERIFY, then the
+ * signature's MSE (nothing re-read from the card). */
+static void assert_relogin_apdus(long first)
+{
+	char cmd[8192];
+	ck_assert_int_eq(nth_apdu(first, cmd, sizeof(cmd)), 0);
+	ck_assert_msg(strncmp(cmd, "00 A4 04 00", 11) == 0, "1st: %s", cmd);
+	ck_assert_int_eq(nth_apdu(first + 1, cmd, sizeof(cmd)), 0);
+	ck_assert_msg(strncmp(cmd, "00 20 00", 8) == 0, "2nd: %s", cmd);
+	ck_assert_int_eq(nth_apdu(first + 2, cmd, sizeof(cmd)), 0);
+	ck_assert_msg(strncmp(cmd, "00 22", 5) == 0, "3rd: %s", cmd);
 }
 
 START_TEST(test_smoke)
@@ -219,9 +257,9 @@ START_TEST(test_smoke)
 	ck_assert_int_eq(f->C_Logout(s), CKR_OK);
 	ck_assert_int_eq(f->C_SignInit(s, &m, key), CKR_KEY_HANDLE_INVALID);
 
-	/* log in again, find, sign: the directory stays cached, but FTCOS
-	 * has no LOGOUT, so the logout reset the card and the driver binds
-	 * again (select AID, ODF, TokenInfo) */
+	/* log in again, find, sign: FTCOS has no LOGOUT, so the logout reset
+	 * the card; the driver re-selects its application (no bind) and the
+	 * directory stays cached */
 	long before = count_apdus();
 	ck_assert_int_eq(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)user_pin,
 				    strlen(user_pin)), CKR_OK);
@@ -240,7 +278,34 @@ START_TEST(test_smoke)
 	printf("p11_vtoken_smoke: %ld APDUs for login, find key, sign after a logout\n",
 	       relogin);
 	ck_assert_int_eq(relogin, APDU_BUDGET_RELOGIN);
+	assert_relogin_apdus(before);
+
+	/* closing the last session while logged in resets the card the same
+	 * way: a new session logs in, finds and signs in as few APDUs */
+	ck_assert_int_eq(f->C_CloseSession(s), CKR_OK);
+	ck_assert_int_eq(f->C_OpenSession(slots[0], CKF_SERIAL_SESSION, NULL, NULL, &s),
+			 CKR_OK);
+	before = count_apdus();
+	ck_assert_int_eq(f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR)user_pin,
+				    strlen(user_pin)), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjectsInit(s, t, 2), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjects(s, &key2, 1, &nk), CKR_OK);
+	ck_assert_int_eq(f->C_FindObjectsFinal(s), CKR_OK);
+	ck_assert_uint_eq(nk, 1);
+	ck_assert_uint_eq(key2, key);
+	sl3 = sizeof(sig3);
+	ck_assert_int_eq(f->C_SignInit(s, &m, key2), CKR_OK);
+	ck_assert_int_eq(f->C_Sign(s, (CK_BYTE_PTR)msg, sizeof(msg), sig3, &sl3), CKR_OK);
+	ck_assert(sl3 == sl2 && memcmp(sig3, sig2, sl3) == 0);
+	relogin = count_apdus() - before;
+	printf("p11_vtoken_smoke: %ld APDUs for login, find key, sign after the "
+	       "last session closed\n", relogin);
+	ck_assert_int_eq(relogin, APDU_BUDGET_RELOGIN);
+	assert_relogin_apdus(before);
+	/* and the logout really took the PIN away from the card: a key
+	 * operation without a new login fails */
 	ck_assert_int_eq(f->C_Logout(s), CKR_OK);
+	ck_assert_int_eq(f->C_SignInit(s, &m, key), CKR_KEY_HANDLE_INVALID);
 	CK_SLOT_ID ev;
 	ck_assert_int_eq(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &ev, NULL), CKR_NO_EVENT);
 	X509_free(x);
