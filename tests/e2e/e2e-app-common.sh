@@ -5,6 +5,7 @@
 #   LABEL     token label
 #   CERT      $T/cert.pem, CERTPUB its public key (PEM)
 PIN=$(secret user_pin)
+export PIN # tools read it as env:PIN, never from their command line
 [ -n "$PIN" ] || fail "no user_pin in $SECRETS"
 ID=$(first_id cert)
 [ -n "$ID" ] || fail "no certificate with a CKA_ID on the token"

@@ -80,10 +80,10 @@ opensc_env() {
 }
 
 # first_id TYPE: hex CKA_ID of the first object of TYPE (cert, pubkey,
-# privkey — privkey needs the PIN in $PIN) as pkcs11-tool lists it.
+# privkey — privkey needs the PIN in the exported $PIN) as pkcs11-tool lists it.
 first_id() {
 	if [ "$1" = privkey ]; then
-		p11 -O --type privkey --login --pin "$PIN" 2>/dev/null
+		p11 -O --type privkey --login --pin env:PIN 2>/dev/null
 	else
 		p11 -O --type "$1" 2>/dev/null
 	fi | sed -n 's/^[[:space:]]*ID:[[:space:]]*\([0-9a-fA-F]*\).*/\1/p' | head -n 1

@@ -5,6 +5,7 @@
 export MODULE="$1" SECRETS="$2"
 . "$(dirname "$0")/e2e-lib.sh"
 PIN=$(secret user_pin)
+export PIN # tools read it as env:PIN, never from their command line
 [ -n "$PIN" ] || fail "no user_pin in $SECRETS"
 
 note "token and objects"
@@ -15,7 +16,7 @@ expect_grep list "PIN initialized" "token does not report an initialised PIN"
 note "pkcs11-tool --test --login"
 # pkcs11-tool takes the PIN only as an argument; it lives for this one
 # short command inside the test's private PID namespace.
-run_logged selftest p11 --test --login --pin "$PIN"
+run_logged selftest p11 --test --login --pin env:PIN
 expect_grep selftest "^No errors" "pkcs11-tool --test reported errors"
 # The self-test must really have signed with the token's RSA key.
 expect_grep selftest "RSA-PKCS: OK|SHA256-RSA-PKCS: OK" "no RSA signature was tested"

@@ -162,32 +162,49 @@ int e2e_token_slots(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID *slots, size_t cap)
 	return found;
 }
 
-int e2e_find(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
-	     const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *out)
+CK_RV e2e_find_rv(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+		  const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *out,
+		  int *found)
 {
 	CK_ATTRIBUTE tmpl[2] = {
 		{ CKA_CLASS, &cls, sizeof(cls) },
 		{ CKA_ID, (void *)id, id_len },
 	};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
 	CK_ULONG n = 0;
 	CK_RV rv;
 
+	*found = 0;
 	rv = f->C_FindObjectsInit(s, tmpl, id ? 2 : 1);
 	if (rv != CKR_OK) {
 		fprintf(stderr, "C_FindObjectsInit: %s\n", e2e_ckr(rv));
-		return -1;
+		return rv;
 	}
-	rv = f->C_FindObjects(s, out, 1, &n);
+	rv = f->C_FindObjects(s, &h, 1, &n);
 	f->C_FindObjectsFinal(s);
 	if (rv != CKR_OK) {
 		fprintf(stderr, "C_FindObjects: %s\n", e2e_ckr(rv));
-		return -1;
+		return rv;
 	}
 	if (n > 1) {
 		fprintf(stderr, "C_FindObjects returned %lu > 1 objects\n", n);
-		return -1;
+		return CKR_GENERAL_ERROR;
 	}
-	return n == 1 ? 0 : 1;
+	if (n == 1) {
+		*out = h;
+		*found = 1;
+	}
+	return CKR_OK;
+}
+
+int e2e_find(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+	     const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *out)
+{
+	int found;
+
+	if (e2e_find_rv(f, s, cls, id, id_len, out, &found) != CKR_OK)
+		return -1;
+	return found ? 0 : 1;
 }
 
 int e2e_attr(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,

@@ -41,7 +41,16 @@ const char *e2e_ckr(CK_RV rv);
 int e2e_token_slots(CK_FUNCTION_LIST_PTR f, CK_SLOT_ID *slots, size_t cap);
 
 /* Find the first object of class cls (optionally with CKA_ID == id).
- * 0 found, 1 not found, -1 error (message on stderr). */
+ * Returns the module's own CK_RV of C_FindObjectsInit / C_FindObjects
+ * (message on stderr), so callers can tell a removed token from a bug;
+ * CKR_OK with *found = 1 and *out set, or *found = 0 when nothing matches.
+ * A module that returns more objects than asked for breaks the API: that
+ * is reported as CKR_GENERAL_ERROR (the module gave no code for it). */
+CK_RV e2e_find_rv(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+		  const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *out,
+		  int *found);
+/* The same as 0 found, 1 not found, -1 error (kept for callers that only
+ * need the outcome, e.g. bench/ukey-bench). */
 int e2e_find(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
 	     const uint8_t *id, size_t id_len, CK_OBJECT_HANDLE *out);
 

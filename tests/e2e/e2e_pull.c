@@ -2,7 +2,7 @@
 /*
  * e2e_pull — the token is pulled out in the middle of an operation.
  *
- *   e2e_pull MODULE SECRETS VTOKEN STATE0 [--slow-ack] N…
+ *   e2e_pull MODULE SECRETS VTOKEN STATE0 [--slow-ack] N[:INS]…
  *
  * Runs under pcsc-run with one FTCOS card. The harness's card is replaced
  * by a ukey-vtoken of our own on the same port and state file, started with
@@ -13,7 +13,16 @@
  * the token is back a fresh session must log in and sign again.
  * --slow-ack is passed on to the token (its old ~44 ms per APDU instead of
  * real-token speed), so recovery is proven at both paces.
+ *
+ * Before the pulls, a census run (same card, no pull, --apdu-log) records
+ * the commands of a cold sign (bind, login, find, sign) and of a second,
+ * warm one. N:INS (INS in hex) asserts that the N-th APDU is that command,
+ * so pull points chosen for one APDU sequence fail loudly, naming the
+ * command actually hit, when the module's sequence changes. warm:INS pulls
+ * at the first command with that INS in the warm sign, wherever it is (the
+ * warm path is what caching work changes).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +34,11 @@
 #include <unistd.h>
 
 #include "e2e_p11.h"
+
+/* Stand-in result when a session finds no private key at all (a token
+ * pulled during the listing may show no objects; not a module CK_RV). */
+#define KEY_NOT_FOUND (CKR_VENDOR_DEFINED | 0x4B4E46UL)
+#define CENSUS_MAX 256
 
 static e2e_module mod;
 static pid_t own_card = -1;
@@ -70,6 +84,26 @@ static void sleep_ms(long ms)
 	}
 }
 
+/* Start our own card on the harness's port and state file: pulled at the
+ * N-th APDU when pull is set, every executed APDU logged to logpath. */
+static void start_own_card(const char *vtoken, const char *port, const char *state,
+			   const char *pull, const char *logpath, const char *ack)
+{
+	own_card = fork();
+	if (own_card == 0) {
+		if (pull)
+			execl(vtoken, vtoken, "--os", "ftcos", "--atr", "ftcos-pk01c",
+			      "--port", port, "--state", state, "--pull-after", pull,
+			      "--reconnect-after-pull", "300", "--apdu-log", logpath,
+			      ack, (char *)NULL);
+		else
+			execl(vtoken, vtoken, "--os", "ftcos", "--atr", "ftcos-pk01c",
+			      "--port", port, "--state", state, "--apdu-log", logpath,
+			      ack, (char *)NULL);
+		_exit(127);
+	}
+}
+
 /* Poll the slot until the token is (want=1) or is not (want=0) present. */
 static int wait_token(CK_SLOT_ID slot, int want, int timeout_ms)
 {
@@ -101,6 +135,77 @@ static unsigned long last_apdu(const char *logpath)
 	return max;
 }
 
+/* The census: INS of every command a run without a pull executed
+ * (ins[k] for the k-th APDU, 1-based). Returns how many, 0 on error. */
+static unsigned long read_census(const char *logpath, uint8_t ins[CENSUS_MAX + 1])
+{
+	FILE *fp = fopen(logpath, "r");
+	char line[256];
+	unsigned long num, count = 0;
+	unsigned cla, in;
+
+	if (!fp)
+		return 0;
+	/* "N CLA INS P1 P2 len=L -> SW"; "save …" lines do not parse */
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "%lu %x %x", &num, &cla, &in) == 3 && num == count + 1 &&
+		    num <= CENSUS_MAX && in <= 0xFF) {
+			ins[num] = (uint8_t)in;
+			count = num;
+		}
+	fclose(fp);
+	return count;
+}
+
+/* One pull point: "N" (the N-th APDU), "N:INS" (and it must be INS, hex)
+ * or "warm:INS" (the first APDU with that INS in the census's warm sign).
+ * 0 ok, -1 malformed. */
+static int parse_point(const char *arg, long *n, long *want, int *warm)
+{
+	const char *ins = NULL;
+	char *end;
+
+	*n = 0;
+	*want = -1;
+	*warm = !strncmp(arg, "warm:", 5);
+	if (*warm) {
+		ins = arg + 5;
+	} else {
+		errno = 0;
+		*n = strtol(arg, &end, 10);
+		if (end == arg || errno || *n < 1 || *n > CENSUS_MAX)
+			return -1;
+		if (*end == ':')
+			ins = end + 1;
+		else if (*end)
+			return -1;
+	}
+	if (ins) {
+		if (strlen(ins) != 2 || !isxdigit((unsigned char)ins[0]) ||
+		    !isxdigit((unsigned char)ins[1]))
+			return -1;
+		*want = strtol(ins, NULL, 16);
+	}
+	return 0;
+}
+
+static const char *ins_name(uint8_t ins)
+{
+	switch (ins) {
+	case 0xA4: return "SELECT";
+	case 0xB0: return "READ BINARY";
+	case 0xD6: return "UPDATE BINARY";
+	case 0x20: return "VERIFY";
+	case 0x22: return "MANAGE SECURITY ENVIRONMENT";
+	case 0x2A: return "PERFORM SECURITY OPERATION";
+	case 0x84: return "GET CHALLENGE";
+	case 0x88: return "INTERNAL AUTHENTICATE";
+	case 0xC0: return "GET RESPONSE";
+	case 0xCA: return "GET DATA";
+	default: return "other";
+	}
+}
+
 /* Errors that honestly report a token that went away mid-operation
  * (base v2.40 §5.1.1-§5.1.3). */
 static int is_pull_rv(CK_RV rv)
@@ -113,6 +218,11 @@ static int is_pull_rv(CK_RV rv)
 /* Open a session, log in (unless already), find the key, sign one message
  * and verify it. Returns the first failing CK_RV (or CKR_OK); a signature
  * that does not verify is a test failure in itself. */
+static const char *rv_name(CK_RV rv)
+{
+	return rv == KEY_NOT_FOUND ? "no private key found" : e2e_ckr(rv);
+}
+
 static CK_RV session_sign(CK_SLOT_ID slot, const char *pin, EVP_PKEY *pub, int n)
 {
 	CK_SESSION_HANDLE s;
@@ -121,7 +231,7 @@ static CK_RV session_sign(CK_SLOT_ID slot, const char *pin, EVP_PKEY *pub, int n
 	uint8_t msg[64], sig[512];
 	size_t siglen, len;
 	CK_RV rv;
-	int fr;
+	int found;
 
 	rv = mod.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
 	if (rv != CKR_OK)
@@ -133,12 +243,12 @@ static CK_RV session_sign(CK_SLOT_ID slot, const char *pin, EVP_PKEY *pub, int n
 		rv = CKR_OK;
 	if (rv != CKR_OK)
 		goto out;
-	fr = e2e_find(mod.f, s, CKO_PRIVATE_KEY, NULL, 0, &key);
-	if (fr != 0) {
-		/* a pulled token may legitimately show no objects for a moment */
-		rv = fr < 0 ? CKR_DEVICE_ERROR : CKR_OBJECT_HANDLE_INVALID;
+	/* the module's own code, so a pull is judged by what it returned */
+	rv = e2e_find_rv(mod.f, s, CKO_PRIVATE_KEY, NULL, 0, &key, &found);
+	if (rv == CKR_OK && !found)
+		rv = KEY_NOT_FOUND;
+	if (rv != CKR_OK)
 		goto out;
-	}
 	len = (size_t)snprintf((char *)msg, sizeof(msg), "e2e_pull pull-after %d", n);
 	rv = e2e_sign_sha256(mod.f, s, key, msg, len, sig, sizeof(sig), &siglen);
 	if (rv == CKR_OK)
@@ -157,6 +267,10 @@ int main(int argc, char **argv)
 	char pin[64], portstr[16];
 	const char *pids, *portenv, *ack = "--quick-ack";
 	int first_n = 5;
+	uint8_t census[CENSUS_MAX + 1] = { 0 };
+	unsigned long n_cold = 0, n_census = 0;
+	char logpath[512], nstr[16];
+	const char *tmp;
 	pid_t card0;
 	unsigned port0;
 	CK_RV rv;
@@ -214,31 +328,72 @@ int main(int argc, char **argv)
 	kill(card0, SIGKILL);
 	CHECK(wait_token(slot, 0, 15000) == 0, "token still present after killing card 0");
 
-	for (int a = first_n; a < argc; a++) {
-		int n = atoi(argv[a]), errors = 0, recovered = 0;
-		CK_RV first = CKR_OK;
-		char logpath[512];
-		const char *tmp = getenv("UKEY_TEST_TMP");
+	tmp = getenv("UKEY_TEST_TMP");
+	if (!tmp)
+		tmp = "/tmp";
 
-		if (n < 1) {
-			fprintf(stderr, "e2e_pull: bad N '%s'\n", argv[a]);
+	/* Census: which command is the k-th APDU of a cold sign (just after
+	 * insertion) and of the warm sign that follows, with no pull. */
+	snprintf(logpath, sizeof(logpath), "%s/census.log", tmp);
+	start_own_card(argv[3], portstr, argv[4], NULL, logpath, ack);
+	if (wait_token(slot, 1, 15000) != 0) {
+		CHECK(0, "census: token did not come");
+	} else {
+		rv = session_sign(slot, pin, pub, 0);
+		CHECK(rv == CKR_OK, "census: cold sign failed: %s", rv_name(rv));
+		n_cold = last_apdu(logpath);
+		rv = session_sign(slot, pin, pub, 0);
+		CHECK(rv == CKR_OK, "census: warm sign failed: %s", rv_name(rv));
+		n_census = read_census(logpath, census);
+		CHECK(n_census > n_cold && n_cold > 0,
+		      "census: cold sign %lu APDUs, %lu in all", n_cold, n_census);
+		printf("census: cold sign = APDUs 1-%lu, warm sign = %lu-%lu\n", n_cold,
+		       n_cold + 1, n_census);
+		for (unsigned long k = 1; k <= n_census; k++)
+			printf("  %2lu %s INS %02X %s\n", k, k <= n_cold ? "cold" : "warm",
+			       census[k], ins_name(census[k]));
+	}
+
+	for (int a = first_n; a < argc; a++) {
+		int errors = 0, recovered = 0;
+		CK_RV first = CKR_OK;
+		long n, want;
+		int warm;
+
+		if (parse_point(argv[a], &n, &want, &warm) != 0) {
+			fprintf(stderr, "e2e_pull: bad pull point '%s' (N, N:INS or warm:INS)\n",
+				argv[a]);
 			failures++;
 			break;
 		}
-		snprintf(logpath, sizeof(logpath), "%s/pull-%d.log", tmp ? tmp : "/tmp", n);
-		stop_own_card();
-		CHECK(wait_token(slot, 0, 15000) == 0, "N=%d: old token did not go away", n);
-		own_card = fork();
-		if (own_card == 0) {
-			execl(argv[3], argv[3], "--os", "ftcos", "--atr", "ftcos-pk01c",
-			      "--port", portstr, "--state", argv[4], "--pull-after", argv[a],
-			      "--reconnect-after-pull", "300", "--apdu-log", logpath,
-			      ack, (char *)NULL);
-			_exit(127);
+		if (warm) {
+			/* the first command with that INS in the warm sign */
+			n = 0;
+			for (unsigned long k = n_cold + 1; k <= n_census && !n; k++)
+				if (census[k] == want)
+					n = (long)k;
+			if (!n) {
+				CHECK(0, "%s: no INS %02lX (%s) in the warm sign of the census",
+				      argv[a], want, ins_name((uint8_t)want));
+				continue;
+			}
+			printf("%s = APDU %ld\n", argv[a], n);
+		} else if (want >= 0) {
+			/* the pull point must still hit the command it was chosen for */
+			CHECK((unsigned long)n <= n_census && census[n] == want,
+			      "N=%ld was chosen for INS %02lX (%s) but is %s: the module's "
+			      "APDU sequence changed, re-derive the pull points from the census",
+			      n, want, ins_name((uint8_t)want),
+			      (unsigned long)n <= n_census ? ins_name(census[n]) : "past the census");
 		}
+		snprintf(nstr, sizeof(nstr), "%ld", n);
+		snprintf(logpath, sizeof(logpath), "%s/pull-%ld.log", tmp, n);
+		stop_own_card();
+		CHECK(wait_token(slot, 0, 15000) == 0, "N=%ld: old token did not go away", n);
+		start_own_card(argv[3], portstr, argv[4], nstr, logpath, ack);
 		alarm(60);
 		if (wait_token(slot, 1, 15000) != 0) {
-			CHECK(0, "N=%d: token did not come", n);
+			CHECK(0, "N=%ld: token did not come", n);
 			continue;
 		}
 		/* Sign until a signature succeeds that was started after the
@@ -248,25 +403,29 @@ int main(int argc, char **argv)
 			/* > n: the pull is over and the card is back */
 			int pulled_before = last_apdu(logpath) > (unsigned long)n;
 
-			rv = session_sign(slot, pin, pub, n);
+			rv = session_sign(slot, pin, pub, (int)n);
 			if (rv == CKR_OK) {
 				recovered = pulled_before;
 				continue;
 			}
 			if (!errors++)
 				first = rv;
-			CHECK(is_pull_rv(rv) || rv == CKR_OBJECT_HANDLE_INVALID,
-			      "N=%d: pull reported as %s", n, e2e_ckr(rv));
-			/* Before the pull at most n-2 commands have run. */
+			CHECK(is_pull_rv(rv) || rv == CKR_OBJECT_HANDLE_INVALID ||
+				      rv == KEY_NOT_FOUND,
+			      "N=%ld: pull reported as %s", n, rv_name(rv));
+			/* An error only once the N-th command was pulled. */
 			CHECK(last_apdu(logpath) + 1 >= (unsigned long)n,
-			      "N=%d: %s before the pull", n, e2e_ckr(rv));
+			      "N=%ld: %s before the pull", n, rv_name(rv));
 			wait_token(slot, 1, 5000);
 			sleep_ms(100);
 		}
 		alarm(0);
-		printf("pull-after %d: %d error(s), first %s; recovered %s\n", n, errors,
-		       errors ? e2e_ckr(first) : "-", recovered ? "yes" : "no");
-		CHECK(recovered, "N=%d: no successful signature after the token came back", n);
+		printf("pull-after %ld (%s INS %02X %s): %d error(s), first %s; recovered %s\n",
+		       n, (unsigned long)n <= n_cold ? "cold" : "warm",
+		       (unsigned long)n <= n_census ? census[n] : 0,
+		       (unsigned long)n <= n_census ? ins_name(census[n]) : "past the census",
+		       errors, errors ? rv_name(first) : "-", recovered ? "yes" : "no");
+		CHECK(recovered, "N=%ld: no successful signature after the token came back", n);
 	}
 	stop_own_card();
 	EVP_PKEY_free(pub);
