@@ -250,15 +250,9 @@ static CK_RV create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 	if (rv != CKR_OK)
 		goto out;
 	CK_ULONG cls;
-	int r = p11_tmpl_ulong(pTemplate, ulCount, CKA_CLASS, &cls);
-	if (r == 0) {
-		rv = CKR_TEMPLATE_INCOMPLETE;
+	rv = p11_tmpl_ulong_need(pTemplate, ulCount, CKA_CLASS, &cls);
+	if (rv != CKR_OK)
 		goto out;
-	}
-	if (r < 0) {
-		rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		goto out;
-	}
 	int tok = p11_tmpl_bool(pTemplate, ulCount, CKA_TOKEN);
 	if (tok == 0) {
 		/* Session objects are not supported: we keep no host-side

@@ -231,6 +231,10 @@ CK_RV p11_check_init(void);
 void p11_slots_refresh(void);
 /* Find a slot (any thread; takes the global lock briefly). */
 p11_slot *p11_slot_get(CK_SLOT_ID id);
+/* Front of the calls addressed by slot ID, checked in this order: library
+ * initialized, the caller's pointer arguments given (args_ok), slot known.
+ * On CKR_OK *out is the slot, locked. */
+CK_RV p11_slot_lock(CK_SLOT_ID id, int args_ok, p11_slot **out);
 void p11_slots_free(void);
 /* Reader state of a slot, with profile recognition (no card I/O). */
 int p11_slot_token_present(p11_slot *s, ukey_reader_state *st);
@@ -239,6 +243,9 @@ int p11_slot_token_present(p11_slot *s, ukey_reader_state *st);
 
 /* Make sure the slot's token is bound (slot lock held). Card I/O. */
 CK_RV p11_token_ensure(p11_slot *s);
+/* p11_token_ensure, once more when the card we knew is gone: a new card may
+ * be in the reader already (slot lock held). */
+CK_RV p11_token_ensure_current(p11_slot *s);
 /* Bind + begin a transaction; handles reset (rebind) and removal. */
 CK_RV p11_token_begin(p11_slot *s);
 void p11_token_end(p11_slot *s);
@@ -279,6 +286,9 @@ CK_RV p11_session_acquire(CK_SESSION_HANDLE h, p11_slot **slot,
 void p11_session_release(p11_slot *s);
 /* Release after an operation; frees a session whose removal rv reports. */
 CK_RV p11_session_done(p11_slot *s, p11_session *se, CK_RV rv);
+/* For the calls that can only refuse: the session handle's error if it has
+ * one, else `answer`. */
+CK_RV p11_session_answer(CK_SESSION_HANDLE h, CK_RV answer);
 void p11_session_free(p11_session *se);
 void p11_session_reset_ops(p11_session *se);
 void p11_op_free(p11_crypto_op *op);
@@ -326,6 +336,11 @@ int p11_tmpl_bool(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type);
 /* CK_ULONG attribute: 1 found, 0 absent, -1 malformed */
 int p11_tmpl_ulong(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
 		   CK_ULONG *out);
+/* A CK_ULONG attribute the template must hold: CKR_OK (*out set),
+ * CKR_TEMPLATE_INCOMPLETE when absent, CKR_ATTRIBUTE_VALUE_INVALID when
+ * malformed. */
+CK_RV p11_tmpl_ulong_need(const CK_ATTRIBUTE *t, CK_ULONG n,
+			  CK_ATTRIBUTE_TYPE type, CK_ULONG *out);
 CK_RV p11_tmpl_check(const CK_ATTRIBUTE *t, CK_ULONG n);
 /* After a write: reload the cache and return the handle of the object with
  * this class and driver reference (0 if not found). */

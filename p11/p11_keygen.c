@@ -85,15 +85,9 @@ static CK_RV generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR pMech,
 	if (rv != CKR_OK)
 		goto out;
 	CK_ULONG bits;
-	int r = p11_tmpl_ulong(pub, npub, CKA_MODULUS_BITS, &bits);
-	if (r == 0) {
-		rv = CKR_TEMPLATE_INCOMPLETE;
+	rv = p11_tmpl_ulong_need(pub, npub, CKA_MODULUS_BITS, &bits);
+	if (rv != CKR_OK)
 		goto out;
-	}
-	if (r < 0) {
-		rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		goto out;
-	}
 	if (!p11_mech_key_size_ok(s, bits)) {
 		rv = CKR_KEY_SIZE_RANGE;
 		goto out;

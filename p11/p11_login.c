@@ -62,6 +62,34 @@ static void note_verify(p11_token *t, ukey_pin_role role, ukey_rv r,
 	}
 }
 
+/* The steps every PIN operation takes before it talks to the card, in this
+ * order: the PIN length fits the role, the driver has the operation, the
+ * card is ours. On CKR_OK the caller owns the card until p11_token_end(). */
+static CK_RV pin_op_begin(p11_slot *s, ukey_pin_role role, CK_ULONG len,
+			  int drv_has_op)
+{
+	CK_RV rv = check_pin_len(s, role, len);
+	if (rv != CKR_OK)
+		return rv;
+	if (!drv_has_op)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	return p11_token_begin(s);
+}
+
+/* Take the counters the card reports now (the caller owns the card);
+ * 1 when they were read and stored, 0 when the card would not tell. */
+static int refresh_pin_info(p11_token *t, ukey_pin_role role)
+{
+	ukey_pin_info pi;
+	if (t->card.drv->pin_info(&t->card, role, &pi) != UKEY_OK)
+		return 0;
+	if (role == UKEY_PIN_SO)
+		t->pin_so = pi;
+	else
+		t->pin_user = pi;
+	return 1;
+}
+
 static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE userType,
 		      CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
 {
@@ -109,14 +137,7 @@ static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE userType,
 		rv = CKR_USER_PIN_NOT_INITIALIZED;
 		goto out;
 	}
-	rv = check_pin_len(s, role, ulPinLen);
-	if (rv != CKR_OK)
-		goto out;
-	if (!t->card.drv->verify_pin) {
-		rv = CKR_FUNCTION_NOT_SUPPORTED;
-		goto out;
-	}
-	rv = p11_token_begin(s);
+	rv = pin_op_begin(s, role, ulPinLen, t->card.drv->verify_pin != NULL);
 	if (rv != CKR_OK)
 		goto out;
 	t = s->token;
@@ -199,14 +220,7 @@ static CK_RV do_set_pin(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pOld,
 		goto out;
 	}
 	ukey_pin_role role = t->login == CKU_SO ? UKEY_PIN_SO : UKEY_PIN_USER;
-	rv = check_pin_len(s, role, ulNew);
-	if (rv != CKR_OK)
-		goto out;
-	if (!t->card.drv->change_pin) {
-		rv = CKR_FUNCTION_NOT_SUPPORTED;
-		goto out;
-	}
-	rv = p11_token_begin(s);
+	rv = pin_op_begin(s, role, ulNew, t->card.drv->change_pin != NULL);
 	if (rv != CKR_OK)
 		goto out;
 	t = s->token;
@@ -220,14 +234,7 @@ static CK_RV do_set_pin(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pOld,
 	if (rv == CKR_OK && s->token && s->token->card.drv->pin_info) {
 		/* Refresh the counters the card now reports. */
 		if (p11_token_begin(s) == CKR_OK) {
-			ukey_pin_info pi;
-			if (s->token->card.drv->pin_info(&s->token->card, role,
-							 &pi) == UKEY_OK) {
-				if (role == UKEY_PIN_SO)
-					s->token->pin_so = pi;
-				else
-					s->token->pin_user = pi;
-			}
+			refresh_pin_info(s->token, role);
 			p11_token_end(s);
 		}
 	}
@@ -259,25 +266,15 @@ static CK_RV do_init_pin(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pPin,
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
-	rv = check_pin_len(s, UKEY_PIN_USER, ulPinLen);
-	if (rv != CKR_OK)
-		goto out;
-	if (!t->card.drv->init_user_pin) {
-		rv = CKR_FUNCTION_NOT_SUPPORTED;
-		goto out;
-	}
-	rv = p11_token_begin(s);
+	rv = pin_op_begin(s, UKEY_PIN_USER, ulPinLen,
+			  t->card.drv->init_user_pin != NULL);
 	if (rv != CKR_OK)
 		goto out;
 	t = s->token;
 	ukey_rv r = t->card.drv->init_user_pin(&t->card, pPin, ulPinLen);
-	if (r == UKEY_OK && t->card.drv->pin_info) {
-		ukey_pin_info pi;
-		if (t->card.drv->pin_info(&t->card, UKEY_PIN_USER, &pi) == UKEY_OK) {
-			t->pin_user = pi;
-			t->have_pin_user = 1;
-		}
-	}
+	if (r == UKEY_OK && t->card.drv->pin_info &&
+	    refresh_pin_info(t, UKEY_PIN_USER))
+		t->have_pin_user = 1;
 	p11_token_end(s);
 	rv = p11_token_rv(s, r);
 out:
@@ -293,18 +290,11 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin,
 static CK_RV do_init_token(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin,
 			   CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pLabel)
 {
-	CK_RV rv = p11_check_init();
+	p11_slot *s;
+	CK_RV rv = p11_slot_lock(slotID, pPin != NULL && pLabel != NULL, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (pPin == NULL || pLabel == NULL)
-		return CKR_ARGUMENTS_BAD;
-	p11_slot *s = p11_slot_get(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	p11_mutex_lock(s->lock);
-	rv = p11_token_ensure(s);
-	if (rv == CKR_DEVICE_REMOVED)
-		rv = p11_token_ensure(s);
+	rv = p11_token_ensure_current(s);
 	if (rv != CKR_OK)
 		goto out;
 	for (p11_session *o = s->sessions; o; o = o->next)

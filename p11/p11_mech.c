@@ -119,13 +119,10 @@ static CK_FLAGS mech_flags(const ukey_driver *d, const p11_mech_desc *m)
 static CK_RV slot_driver(CK_SLOT_ID id, p11_slot **out, const ukey_driver **drv,
 			 const ukey_profile **prof)
 {
-	CK_RV rv = p11_check_init();
+	p11_slot *s;
+	CK_RV rv = p11_slot_lock(id, 1, &s);
 	if (rv != CKR_OK)
 		return rv;
-	p11_slot *s = p11_slot_get(id);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	p11_mutex_lock(s->lock);
 	if (s->token)
 		(void)p11_token_check_present(s);
 	if (s->token) {

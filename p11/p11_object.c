@@ -87,6 +87,17 @@ int p11_tmpl_ulong(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
 	return 1;
 }
 
+CK_RV p11_tmpl_ulong_need(const CK_ATTRIBUTE *t, CK_ULONG n,
+			  CK_ATTRIBUTE_TYPE type, CK_ULONG *out)
+{
+	int r = p11_tmpl_ulong(t, n, type, out);
+	if (r == 0)
+		return CKR_TEMPLATE_INCOMPLETE;
+	if (r < 0)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	return CKR_OK;
+}
+
 CK_RV p11_tmpl_check(const CK_ATTRIBUTE *t, CK_ULONG n)
 {
 	if (n && !t)

@@ -63,20 +63,12 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData,
 			  generate_random(hSession, RandomData, ulRandomLen));
 }
 
-static CK_RV seed_random(CK_SESSION_HANDLE h)
-{
-	p11_slot *s;
-	p11_session *se;
-	CK_RV rv = p11_session_acquire(h, &s, &se);
-	if (rv != CKR_OK)
-		return rv;
-	return p11_session_done(s, se, CKR_RANDOM_SEED_NOT_SUPPORTED);
-}
-
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
 		   CK_ULONG ulSeedLen)
 {
 	(void)pSeed;
 	(void)ulSeedLen;
-	return p11_log_rv("C_SeedRandom", seed_random(hSession));
+	return p11_log_rv("C_SeedRandom",
+			  p11_session_answer(hSession,
+					     CKR_RANDOM_SEED_NOT_SUPPORTED));
 }

@@ -151,6 +151,16 @@ CK_RV p11_session_done(p11_slot *s, p11_session *se, CK_RV rv)
 	return rv;
 }
 
+CK_RV p11_session_answer(CK_SESSION_HANDLE h, CK_RV answer)
+{
+	p11_slot *s;
+	p11_session *se;
+	CK_RV rv = p11_session_acquire(h, &s, &se);
+	if (rv != CKR_OK)
+		return rv;
+	return p11_session_done(s, se, answer);
+}
+
 static CK_RV open_session(CK_SLOT_ID slotID, CK_FLAGS flags,
 			  CK_SESSION_HANDLE_PTR phSession)
 {
@@ -165,9 +175,7 @@ static CK_RV open_session(CK_SLOT_ID slotID, CK_FLAGS flags,
 	if (!s)
 		return CKR_SLOT_ID_INVALID;
 	p11_mutex_lock(s->lock);
-	rv = p11_token_ensure(s);
-	if (rv == CKR_DEVICE_REMOVED)
-		rv = p11_token_ensure(s);
+	rv = p11_token_ensure_current(s);
 	if (rv != CKR_OK)
 		goto out;
 	p11_token *t = s->token;
@@ -264,13 +272,10 @@ CK_RV C_CloseSession(CK_SESSION_HANDLE hSession)
 
 static CK_RV close_all(CK_SLOT_ID slotID)
 {
-	CK_RV rv = p11_check_init();
+	p11_slot *s;
+	CK_RV rv = p11_slot_lock(slotID, 1, &s);
 	if (rv != CKR_OK)
 		return rv;
-	p11_slot *s = p11_slot_get(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	p11_mutex_lock(s->lock);
 	p11_slot_free_sessions(s);
 	logout_if_idle(s);
 	p11_mutex_unlock(s->lock);

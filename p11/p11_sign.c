@@ -564,6 +564,17 @@ static CK_RV op_update(CK_SESSION_HANDLE h, p11_op_kind kind,
 	return p11_session_done(s, se, rv);
 }
 
+/* C_EncryptUpdate/C_DecryptUpdate: RSA is single-part, so the input is
+ * only collected and the output comes at Final (none here). */
+static CK_RV collect_update(CK_SESSION_HANDLE h, p11_op_kind kind,
+			    const uint8_t *part, CK_ULONG len, CK_ULONG_PTR outlen)
+{
+	CK_RV rv = op_update(h, kind, part, len);
+	if (rv == CKR_OK && outlen)
+		*outlen = 0;
+	return rv;
+}
+
 /* Verification of a signature over the fed data. */
 static CK_RV verify_run(CK_SESSION_HANDLE h, int final, const uint8_t *data,
 			CK_ULONG datalen, const uint8_t *sig, CK_ULONG siglen)
@@ -684,12 +695,8 @@ CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o,
 CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG l,
 		      CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	/* RSA is single-part: collect the input, output comes at Final. */
-	CK_RV rv = op_update(h, P11_OP_ENCRYPT, p, l);
-	if (rv == CKR_OK && ol)
-		*ol = 0;
 	(void)o;
-	LOGRV("C_EncryptUpdate", rv);
+	LOGRV("C_EncryptUpdate", collect_update(h, P11_OP_ENCRYPT, p, l, ol));
 }
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
@@ -707,11 +714,8 @@ CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o,
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG l,
 		      CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {
-	CK_RV rv = op_update(h, P11_OP_DECRYPT, p, l);
-	if (rv == CKR_OK && ol)
-		*ol = 0;
 	(void)o;
-	LOGRV("C_DecryptUpdate", rv);
+	LOGRV("C_DecryptUpdate", collect_update(h, P11_OP_DECRYPT, p, l, ol));
 }
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR o, CK_ULONG_PTR ol)
 {

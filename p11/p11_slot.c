@@ -140,17 +140,27 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList,
 	return p11_log_rv("C_GetSlotList", rv);
 }
 
-static CK_RV get_slot_info(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+CK_RV p11_slot_lock(CK_SLOT_ID id, int args_ok, p11_slot **out)
 {
 	CK_RV rv = p11_check_init();
 	if (rv != CKR_OK)
 		return rv;
-	if (pInfo == NULL)
+	if (!args_ok)
 		return CKR_ARGUMENTS_BAD;
-	p11_slot *s = p11_slot_get(slotID);
+	p11_slot *s = p11_slot_get(id);
 	if (!s)
 		return CKR_SLOT_ID_INVALID;
 	p11_mutex_lock(s->lock);
+	*out = s;
+	return CKR_OK;
+}
+
+static CK_RV get_slot_info(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+{
+	p11_slot *s;
+	CK_RV rv = p11_slot_lock(slotID, pInfo != NULL, &s);
+	if (rv != CKR_OK)
+		return rv;
 	ukey_reader_state st;
 	int present = p11_slot_token_present(s, &st);
 	/* A card that went away (or was swapped) since it was bound: drop

@@ -9,20 +9,11 @@
 /* The stubs ignore their arguments by design. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
-static CK_RV unsupported_in_session(CK_SESSION_HANDLE h)
-{
-	p11_slot *s;
-	p11_session *se;
-	CK_RV rv = p11_session_acquire(h, &s, &se);
-	if (rv != CKR_OK)
-		return rv;
-	return p11_session_done(s, se, CKR_FUNCTION_NOT_SUPPORTED);
-}
-
 #define STUB(name, args, h)                                            \
 	CK_RV name args                                                 \
 	{                                                               \
-		return p11_log_rv(#name, unsupported_in_session(h));    \
+		return p11_log_rv(#name, p11_session_answer(            \
+					  h, CKR_FUNCTION_NOT_SUPPORTED)); \
 	}
 
 STUB(C_GetOperationState, (CK_SESSION_HANDLE h, CK_BYTE_PTR p, CK_ULONG_PTR l), h)
@@ -57,22 +48,15 @@ STUB(C_DeriveKey, (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b,
 	CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k), h)
 
 /* Legacy parallel-function calls (§5.16): always "not parallel". */
-static CK_RV not_parallel(CK_SESSION_HANDLE h)
-{
-	p11_slot *s;
-	p11_session *se;
-	CK_RV rv = p11_session_acquire(h, &s, &se);
-	if (rv != CKR_OK)
-		return rv;
-	return p11_session_done(s, se, CKR_FUNCTION_NOT_PARALLEL);
-}
 
 CK_RV C_GetFunctionStatus(CK_SESSION_HANDLE h)
 {
-	return p11_log_rv("C_GetFunctionStatus", not_parallel(h));
+	return p11_log_rv("C_GetFunctionStatus",
+			  p11_session_answer(h, CKR_FUNCTION_NOT_PARALLEL));
 }
 
 CK_RV C_CancelFunction(CK_SESSION_HANDLE h)
 {
-	return p11_log_rv("C_CancelFunction", not_parallel(h));
+	return p11_log_rv("C_CancelFunction",
+			  p11_session_answer(h, CKR_FUNCTION_NOT_PARALLEL));
 }

@@ -265,6 +265,14 @@ static CK_RV token_reselect(p11_slot *s)
 	return token_rebind(s, r == UKEY_E_CARD_RESET);
 }
 
+CK_RV p11_token_ensure_current(p11_slot *s)
+{
+	CK_RV rv = p11_token_ensure(s);
+	if (rv == CKR_DEVICE_REMOVED) /* old card gone, maybe a new one */
+		rv = p11_token_ensure(s);
+	return rv;
+}
+
 CK_RV p11_token_begin(p11_slot *s)
 {
 	CK_RV rv = p11_token_ensure(s);
@@ -518,18 +526,11 @@ static void pin_flags(const ukey_pin_info *pi, int have, int so,
 
 static CK_RV get_token_info(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 {
-	CK_RV rv = p11_check_init();
+	p11_slot *s;
+	CK_RV rv = p11_slot_lock(slotID, pInfo != NULL, &s);
 	if (rv != CKR_OK)
 		return rv;
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
-	p11_slot *s = p11_slot_get(slotID);
-	if (!s)
-		return CKR_SLOT_ID_INVALID;
-	p11_mutex_lock(s->lock);
-	rv = p11_token_ensure(s);
-	if (rv == CKR_DEVICE_REMOVED) /* old card gone, maybe a new one */
-		rv = p11_token_ensure(s);
+	rv = p11_token_ensure_current(s);
 	if (rv != CKR_OK) {
 		p11_mutex_unlock(s->lock);
 		return rv;

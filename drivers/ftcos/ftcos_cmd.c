@@ -387,6 +387,23 @@ ukey_rv ftcos_after_reset(ftcos_ctx *c, const uint8_t *aid, size_t aid_len,
 
 /* ------------------------------------------------------------- binaries */
 
+/* Send one READ/UPDATE BINARY chunk at file offset pos (P1-P2). A transport
+ * failure leaves the card's selection unknown: forget it. */
+static ukey_rv binary_at(ftcos_ctx *c, ukey_apdu *a, size_t pos, uint8_t *rsp,
+			 size_t rsp_cap, size_t *rlen, uint16_t *sw)
+{
+	ukey_rv rv;
+
+	if (pos > 0x7FFF)
+		return UKEY_E_ARGS; /* P1 bit 8 would mean a short FID */
+	a->p1 = (uint8_t)(pos >> 8);
+	a->p2 = (uint8_t)pos;
+	rv = ukey_transmit(c->ch, a, rsp, rsp_cap, rlen, sw);
+	if (rv)
+		ftcos_forget(c);
+	return rv;
+}
+
 ukey_rv ftcos_read_binary(ftcos_ctx *c, size_t off, uint8_t *buf, size_t len,
 			  size_t *got)
 {
@@ -405,16 +422,10 @@ ukey_rv ftcos_read_binary(ftcos_ctx *c, size_t off, uint8_t *buf, size_t len,
 
 		if (chunk > c->max_read)
 			chunk = c->max_read;
-		if (pos > 0x7FFF)
-			return UKEY_E_ARGS; /* P1 bit 8 would mean a short FID */
-		a.p1 = (uint8_t)(pos >> 8);
-		a.p2 = (uint8_t)pos;
 		a.le = chunk;
-		rv = ukey_transmit(c->ch, &a, rsp, sizeof(rsp), &rlen, &sw);
-		if (rv) {
-			ftcos_forget(c);
+		rv = binary_at(c, &a, pos, rsp, sizeof(rsp), &rlen, &sw);
+		if (rv)
 			return rv;
-		}
 		if (sw == 0x6B00 && done > 0)
 			break; /* read past the end of a file we sized wrongly */
 		if (sw != UKEY_SW_OK && sw != 0x6282)
@@ -447,16 +458,10 @@ ukey_rv ftcos_update_binary(ftcos_ctx *c, size_t off, const uint8_t *buf,
 
 		if (chunk > c->max_update)
 			chunk = c->max_update;
-		if (pos > 0x7FFF)
-			return UKEY_E_ARGS;
-		a.p1 = (uint8_t)(pos >> 8);
-		a.p2 = (uint8_t)pos;
 		a.lc = chunk;
-		rv = ukey_transmit(c->ch, &a, rsp, sizeof(rsp), &rlen, &sw);
-		if (rv) {
-			ftcos_forget(c);
+		rv = binary_at(c, &a, pos, rsp, sizeof(rsp), &rlen, &sw);
+		if (rv)
 			return rv;
-		}
 		if (sw != UKEY_SW_OK)
 			return sw_err(sw);
 		done += chunk;

@@ -446,6 +446,22 @@ static ukey_rv ftcos_decipher_raw(ukey_card *card, const ukey_object *key,
 	return rsa_op(card, key, in, inlen, out, outlen);
 }
 
+/* Before a new key pair is written: fresh directories, a free key ID
+ * (*kid), the application selected. */
+static ukey_rv new_key_slot(ftcos_drv *d, uint8_t *kid)
+{
+	ukey_rv rv = p15_refresh(&d->p15);
+
+	if (!rv)
+		rv = p15_load_df(&d->p15, P15_DF_PRKDF);
+	if (rv)
+		return rv;
+	*kid = p15_free_kid(&d->p15);
+	if (!*kid)
+		return UKEY_E_SW_NOT_ENOUGH_SPACE;
+	return select_app(d);
+}
+
 static ukey_rv ftcos_generate(ukey_card *card, const ukey_keygen_params *p,
 			      ukey_object *pub, ukey_object *priv)
 {
@@ -460,15 +476,7 @@ static ukey_rv ftcos_generate(ukey_card *card, const ukey_keygen_params *p,
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
 	if (p->bits != 1024 && p->bits != 2048)
 		return UKEY_E_ARGS;
-	rv = p15_refresh(&d->p15); /* fresh directories before writing */
-	if (!rv)
-		rv = p15_load_df(&d->p15, P15_DF_PRKDF);
-	if (rv)
-		return rv;
-	kid = p15_free_kid(&d->p15);
-	if (!kid)
-		return UKEY_E_SW_NOT_ENOUGH_SPACE;
-	rv = select_app(d);
+	rv = new_key_slot(d, &kid);
 	if (!rv)
 		rv = ftcos_generate_rsa(&d->c, kid, p->bits);
 	if (!rv)
@@ -492,15 +500,7 @@ static ukey_rv ftcos_import(ukey_card *card, const ukey_keygen_params *p,
 		return UKEY_E_ARGS;
 	if (d->layout != LAYOUT_P15)
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	rv = p15_refresh(&d->p15); /* fresh directories before writing */
-	if (!rv)
-		rv = p15_load_df(&d->p15, P15_DF_PRKDF);
-	if (rv)
-		return rv;
-	kid = p15_free_kid(&d->p15);
-	if (!kid)
-		return UKEY_E_SW_NOT_ENOUGH_SPACE;
-	rv = select_app(d);
+	rv = new_key_slot(d, &kid);
 	if (!rv)
 		rv = ftcos_import_rsa(&d->c, kid, p->bits, m->n, m->n_len, m->e,
 				      m->e_len, m->d, m->d_len, m->p, m->p_len,
@@ -515,37 +515,46 @@ static ukey_rv ftcos_import(ukey_card *card, const ukey_keygen_params *p,
 	return rv;
 }
 
-static ukey_rv ftcos_write_object(ukey_card *card, ukey_object *obj)
+/* The object calls edit the PKCS#15 directories: the PKCS#15 layout of a
+ * bound card or NULL with *rv set (arguments, or no such layout). */
+static p15_token *p15_for_object(ukey_card *card, const ukey_object *obj,
+				 ukey_rv *rv)
 {
 	ftcos_drv *d = drv(card);
 
-	if (!d || !obj)
-		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return p15_write_object(&d->p15, obj);
+	if (!d || !obj) {
+		*rv = UKEY_E_ARGS;
+		return NULL;
+	}
+	if (d->layout != LAYOUT_P15) {
+		*rv = UKEY_E_SW_FUNC_NOT_SUPPORTED;
+		return NULL;
+	}
+	return &d->p15;
+}
+
+static ukey_rv ftcos_write_object(ukey_card *card, ukey_object *obj)
+{
+	ukey_rv rv;
+	p15_token *t = p15_for_object(card, obj, &rv);
+
+	return t ? p15_write_object(t, obj) : rv;
 }
 
 static ukey_rv ftcos_update_object(ukey_card *card, const ukey_object *obj)
 {
-	ftcos_drv *d = drv(card);
+	ukey_rv rv;
+	p15_token *t = p15_for_object(card, obj, &rv);
 
-	if (!d || !obj)
-		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return p15_update_object(&d->p15, obj);
+	return t ? p15_update_object(t, obj) : rv;
 }
 
 static ukey_rv ftcos_delete_object(ukey_card *card, const ukey_object *obj)
 {
-	ftcos_drv *d = drv(card);
+	ukey_rv rv;
+	p15_token *t = p15_for_object(card, obj, &rv);
 
-	if (!d || !obj)
-		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return p15_delete_object(&d->p15, obj);
+	return t ? p15_delete_object(t, obj) : rv;
 }
 
 static ukey_rv ftcos_init_token(ukey_card *card, const uint8_t *so_pin,

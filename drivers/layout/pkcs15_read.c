@@ -183,6 +183,24 @@ static void parse_tokeninfo(p15_token *t, const uint8_t *buf, size_t len)
 	P15_TOKENINFO_free(ti);
 }
 
+/* Read and parse the ODF: where the directory files are. */
+static ukey_rv read_odf(p15_token *t)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, used = 0, size = 0;
+	ukey_rv rv;
+
+	rv = read_file(t, path_odf, sizeof(path_odf), READ_DIR, P15_DF_MAX_SIZE,
+		       &buf, &len, &used, &size);
+	if (rv == UKEY_OK) {
+		parse_odf(t, buf, used);
+		t->odf_used = used;
+		t->odf_size = size;
+	}
+	free(buf);
+	return rv;
+}
+
 ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 {
 	ftcos_fci fci;
@@ -220,15 +238,7 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 		return rv;
 	}
 
-	rv = read_file(t, path_odf, sizeof(path_odf), READ_DIR, P15_DF_MAX_SIZE,
-		       &buf, &len, &used, &size);
-	if (rv == UKEY_OK) {
-		parse_odf(t, buf, used);
-		t->odf_used = used;
-		t->odf_size = size;
-	}
-	free(buf);
-	buf = NULL;
+	rv = read_odf(t);
 	if (rv && rv != UKEY_E_SW_FILE_NOT_FOUND)
 		return rv;
 
@@ -249,10 +259,6 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 
 ukey_rv p15_refresh(p15_token *t)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0, used = 0, size = 0;
-	ukey_rv rv;
-
 	/* Another application may have changed the token since we read it
 	 * (between our PC/SC transactions): writes start from fresh data. */
 	for (int i = 0; i < P15_DF_COUNT; i++) {
@@ -260,15 +266,7 @@ ukey_rv p15_refresh(p15_token *t)
 		memset(&t->df[i], 0, sizeof(t->df[i]));
 	}
 	t->pins_loaded = 0;
-	rv = read_file(t, path_odf, sizeof(path_odf), READ_DIR, P15_DF_MAX_SIZE,
-		       &buf, &len, &used, &size);
-	if (rv == UKEY_OK) {
-		parse_odf(t, buf, used);
-		t->odf_used = used;
-		t->odf_size = size;
-	}
-	free(buf);
-	return rv;
+	return read_odf(t);
 }
 
 void p15_free(p15_token *t)

@@ -12,12 +12,12 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "vt_der.h"
 #include "vt_os_ftcos.h"
+#include "vt_pem.h"
 
 static const uint8_t p15_aid[12] = { 0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
 				     0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35 };
@@ -121,26 +121,6 @@ static EVP_PKEY *key_from_record(const ft_key *k, int with_private)
 	return pk;
 }
 
-static EVP_PKEY *read_pem_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
-}
-
-static X509 *read_pem_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
 /* DER certificate for the card key, issued by the CA (or self-signed). */
 int ft_p_make_cert(const vt_init_params *p, const ft_key *priv,
 		     uint8_t **der, size_t *dlen)
@@ -158,8 +138,8 @@ int ft_p_make_cert(const vt_init_params *p, const ft_key *priv,
 			fprintf(stderr, "ukey-vtoken: --ca-cert and --ca-key go together\n");
 			goto out;
 		}
-		ca = read_pem_cert(p->ca_cert_path);
-		signer = read_pem_key(p->ca_key_path);
+		ca = vt_pem_read_cert(p->ca_cert_path);
+		signer = vt_pem_read_key(p->ca_key_path);
 		if (!ca || !signer) {
 			fprintf(stderr, "ukey-vtoken: cannot read the CA certificate or key\n");
 			goto out;

@@ -384,14 +384,29 @@ static uint16_t check_pin(ft_card *c, ft_key *k, const uint8_t *pin, size_t len,
 	return 0x9000;
 }
 
+/* VERIFY and CHANGE REFERENCE DATA name the PIN in P2 (P1 must be 0): the
+ * written PIN key, or NULL with the status word to answer. */
+static ft_key *pin_of_p1p2(ft_card *c, const uint8_t *cmd, uint16_t *sw)
+{
+	if (cmd[2] != 0) {
+		*sw = 0x6A86;
+		return NULL;
+	}
+	ft_key *k = ft_lookup_key(c, FT_USAGE_PIN, cmd[3]);
+	if (!k || !k->written) {
+		*sw = 0x6A88;
+		return NULL;
+	}
+	return k;
+}
+
 size_t ft_verify(ft_card *c, const uint8_t *cmd, size_t lc, const uint8_t *data,
 		 uint8_t *rsp, int *dirty)
 {
-	if (cmd[2] != 0)
-		return vt_sw(rsp, 0, 0x6A86);
-	ft_key *k = ft_lookup_key(c, FT_USAGE_PIN, cmd[3]);
-	if (!k || !k->written)
-		return vt_sw(rsp, 0, 0x6A88);
+	uint16_t sw;
+	ft_key *k = pin_of_p1p2(c, cmd, &sw);
+	if (!k)
+		return vt_sw(rsp, 0, sw);
 	if (lc == 0) {           /* status query */
 		if (c->verified & (1u << (k->kid & 15)))
 			return vt_sw(rsp, 0, 0x9000);
@@ -406,14 +421,13 @@ size_t ft_verify(ft_card *c, const uint8_t *cmd, size_t lc, const uint8_t *data,
 size_t ft_change(ft_card *c, const uint8_t *cmd, size_t lc, const uint8_t *data,
 		 uint8_t *rsp, int *dirty)
 {
-	if (cmd[2] != 0)
-		return vt_sw(rsp, 0, 0x6A86);
-	ft_key *k = ft_lookup_key(c, FT_USAGE_PIN, cmd[3]);
-	if (!k || !k->written)
-		return vt_sw(rsp, 0, 0x6A88);
+	uint16_t sw;
+	ft_key *k = pin_of_p1p2(c, cmd, &sw);
+	if (!k)
+		return vt_sw(rsp, 0, sw);
 	if (lc != 32)
 		return vt_sw(rsp, 0, 0x6700);
-	uint16_t sw = check_pin(c, k, data, 16, dirty);
+	sw = check_pin(c, k, data, 16, dirty);
 	if (sw != 0x9000)
 		return vt_sw(rsp, 0, sw);
 	memset(k->sym, 0, sizeof k->sym);

@@ -157,8 +157,17 @@ int gm_rights_ok(uint32_t r);
 int gm_right_granted(const gm_app *a, uint32_t right);
 /* Open application by AppID at data[0..2); NULL + *sw set on error. */
 gm_app *gm_app_by_id(gm_state *st, const gm_cmd *c, unsigned *sw);
+/* Front of the AppID-addressed commands: P1 = 0, P2 <= p2_max and exactly
+ * lc data bytes (checked in that order), then the open application. */
+gm_app *gm_app_front(gm_state *st, const gm_cmd *c, unsigned p2_max,
+		     size_t lc, unsigned *sw);
 /* Open container by ContainerID at data[2..4). */
 gm_cont *gm_cont_by_id(gm_app *a, const gm_cmd *c, unsigned *sw);
+/* Front of the handle-addressed commands: data = AppID(2) ContainerID(2)…
+ * (P1/P2 checked by the caller), both open; need_user: the user PIN must be
+ * verified in the application. */
+gm_cont *gm_cont_by_handle(gm_state *st, const gm_cmd *c, int need_user,
+			   unsigned *sw);
 uint16_t gm_app_id(const gm_state *st, const gm_app *a);
 uint16_t gm_cont_id(const gm_app *a, const gm_cont *k);
 /* Bytes of storage used (files, certificates, key pairs). */
@@ -240,6 +249,13 @@ size_t gm_cmd_export_pub(gm_state *, const gm_cmd *, uint8_t *, int *);
 unsigned gm_stage_step(gm_state *st, const gm_cmd *c, uint8_t flags,
 		       size_t limit, int *done);
 void gm_stage_clear(gm_stage *s);
+/* Chained import into a container slot (P1 = 00 enc / 01 sign | 80 more,
+ * data = AppID ContainerID part, user PIN verified): takes one chunk. The
+ * container once the whole value is in st->stage; else NULL with *sw the
+ * status to answer (GM_SW_OK after a non-final chunk), staging discarded
+ * on every error. */
+gm_cont *gm_stage_import(gm_state *st, const gm_cmd *c, size_t limit,
+			 unsigned *sw);
 
 /* ---- lifecycle (vt_os_gmt0017_state.c, _init.c) */
 gm_state *gm_state_new(void);

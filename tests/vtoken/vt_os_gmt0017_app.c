@@ -130,11 +130,7 @@ size_t gm_cmd_close_app(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 0, 2, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	a->open = 0;

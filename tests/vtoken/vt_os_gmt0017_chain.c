@@ -55,3 +55,24 @@ unsigned gm_stage_step(gm_state *st, const gm_cmd *c, uint8_t flags,
 		*done = 1;
 	return GM_SW_OK;
 }
+
+gm_cont *gm_stage_import(gm_state *st, const gm_cmd *c, size_t limit,
+			 unsigned *sw)
+{
+	uint8_t slot = c->p1 & 0x7F;
+	if (slot > 1) {
+		gm_stage_clear(&st->stage);
+		*sw = GM_SW_WRONG_P1P2;
+		return NULL;
+	}
+	gm_cont *k = gm_cont_by_handle(st, c, 1, sw);
+	if (!k) {
+		gm_stage_clear(&st->stage);
+		return NULL;
+	}
+	int done;
+	*sw = gm_stage_step(st, c, slot, limit, &done);
+	if (*sw != GM_SW_OK || !done)
+		return NULL;
+	return k;
+}

@@ -93,21 +93,19 @@ size_t gm_cmd_delete_cont(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 	return gm_rsp(rsp, 0, GM_SW_OK);
 }
 
-/* Front of the handle-addressed commands: data = AppID(2) ContainerID(2)…
- * P1 checked by the caller. */
-static gm_cont *gm_cont_handle(gm_state *st, const gm_cmd *c, gm_app **ap,
-			       unsigned *sw)
+/* Front of the handle-only commands: P1 = P2 = 0, data = AppID
+ * ContainerID and nothing more. */
+static gm_cont *gm_cont_exact(gm_state *st, const gm_cmd *c, unsigned *sw)
 {
-	if (c->lc < 4) {
+	if (c->p1 || c->p2) {
+		*sw = GM_SW_WRONG_P1P2;
+		return NULL;
+	}
+	if (c->lc != 4) {
 		*sw = GM_SW_WRONG_LEN;
 		return NULL;
 	}
-	gm_app *a = gm_app_by_id(st, c, sw);
-	if (!a)
-		return NULL;
-	if (ap)
-		*ap = a;
-	return gm_cont_by_id(a, c, sw);
+	return gm_cont_by_handle(st, c, 0, sw);
 }
 
 size_t gm_cmd_close_cont(gm_state *st, const gm_cmd *c, uint8_t *rsp,
@@ -115,11 +113,7 @@ size_t gm_cmd_close_cont(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 4)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_cont *k = gm_cont_handle(st, c, NULL, &sw);
+	gm_cont *k = gm_cont_exact(st, c, &sw);
 	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	k->open = 0;
@@ -131,11 +125,7 @@ size_t gm_cmd_enum_cont(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 0, 2, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	size_t n = 0;
@@ -153,11 +143,7 @@ size_t gm_cmd_cont_info(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 4)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_cont *k = gm_cont_handle(st, c, NULL, &sw);
+	gm_cont *k = gm_cont_exact(st, c, &sw);
 	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	rsp[0] = (k->key[0] || k->key[1]) ? 1 : 0; /* 0 empty, 1 RSA */
@@ -174,24 +160,9 @@ size_t gm_cmd_import_cert(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 			  int *dirty)
 {
 	unsigned sw;
-	gm_app *a = NULL;
 	uint8_t slot = c->p1 & 0x7F;
-	if (slot > 1) {
-		gm_stage_clear(&st->stage);
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	}
-	gm_cont *k = gm_cont_handle(st, c, &a, &sw);
-	if (k && !a->auth[GM_PIN_USER]) {
-		k = NULL;
-		sw = GM_SW_SECURITY;
-	}
-	if (!k) {
-		gm_stage_clear(&st->stage);
-		return gm_rsp(rsp, 0, sw);
-	}
-	int done;
-	sw = gm_stage_step(st, c, slot, GM_CERT_MAX, &done);
-	if (sw != GM_SW_OK || !done)
+	gm_cont *k = gm_stage_import(st, c, GM_CERT_MAX, &sw);
+	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	size_t len = st->stage.len;
 	size_t used = gm_used_space(st);
@@ -228,7 +199,7 @@ size_t gm_cmd_export_cert(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
 	if (c->lc != 4)
 		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_cont *k = gm_cont_handle(st, c, NULL, &sw);
+	gm_cont *k = gm_cont_by_handle(st, c, 0, &sw);
 	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	if (!k->cert_len[c->p1])

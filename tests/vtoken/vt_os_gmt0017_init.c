@@ -7,11 +7,11 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "vt_os_gmt0017.h"
+#include "vt_pem.h"
 
 static int gm_init_fail(const char *why)
 {
@@ -38,26 +38,6 @@ static int gm_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *val)
 	return ok ? 0 : -1;
 }
 
-static X509 *gm_read_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
-static EVP_PKEY *gm_read_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
-}
-
 /* Certificate for `key`, issued by the CA (or self-signed). */
 static X509 *gm_make_cert(EVP_PKEY *key, const vt_init_params *p)
 {
@@ -79,8 +59,8 @@ static X509 *gm_make_cert(EVP_PKEY *key, const vt_init_params *p)
 			why = "CA certificate and CA key must be given together";
 			goto bad;
 		}
-		ca = gm_read_cert(p->ca_cert_path);
-		cakey = gm_read_key(p->ca_key_path);
+		ca = vt_pem_read_cert(p->ca_cert_path);
+		cakey = vt_pem_read_key(p->ca_key_path);
 		if (!ca || !cakey) {
 			why = "cannot read the CA certificate or key (PEM)";
 			goto bad;

@@ -31,11 +31,7 @@ size_t gm_cmd_get_pin_info(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2 > 1)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 1, 2, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	const gm_pin *pin = &a->pin[c->p2];
@@ -49,11 +45,7 @@ size_t gm_cmd_verify_pin(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 			 int *dirty)
 {
 	unsigned sw;
-	if (c->p1 || c->p2 > 1)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2 + 16)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 1, 2 + 16, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	a->auth[c->p2] = 0;
@@ -82,11 +74,7 @@ size_t gm_cmd_change_pin(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 			 int *dirty)
 {
 	unsigned sw;
-	if (c->p1 || c->p2 > 1)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2 + 16 + GM_PIN_BLOCK)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 1, 2 + 16 + GM_PIN_BLOCK, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	gm_pin *pin = &a->pin[c->p2];
@@ -108,11 +96,7 @@ size_t gm_cmd_unblock_pin(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 			  int *dirty)
 {
 	unsigned sw;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2 + 16 + GM_PIN_BLOCK)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 0, 2 + 16 + GM_PIN_BLOCK, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	sw = gm_pin_prove(st, a, GM_PIN_ADMIN, c->data + 2, dirty);
@@ -133,11 +117,7 @@ size_t gm_cmd_clear_secure(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	(void)dirty;
-	if (c->p1 || c->p2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	if (c->lc != 2)
-		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_app *a = gm_app_by_id(st, c, &sw);
+	gm_app *a = gm_app_front(st, c, 0, 2, &sw);
 	if (!a)
 		return gm_rsp(rsp, 0, sw);
 	a->auth[GM_PIN_ADMIN] = a->auth[GM_PIN_USER] = 0;

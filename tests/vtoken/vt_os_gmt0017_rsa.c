@@ -8,25 +8,6 @@
 
 #include "vt_os_gmt0017.h"
 
-/* data = AppID(2) ContainerID(2) …: open handles + user PIN verified. */
-static gm_cont *gm_rsa_front(gm_state *st, const gm_cmd *c, int need_user,
-			     unsigned *sw)
-{
-	if (c->lc < 4) {
-		*sw = GM_SW_WRONG_LEN;
-		return NULL;
-	}
-	gm_app *a = gm_app_by_id(st, c, sw);
-	if (!a)
-		return NULL;
-	gm_cont *k = gm_cont_by_id(a, c, sw);
-	if (k && need_user && !a->auth[GM_PIN_USER]) {
-		*sw = GM_SW_SECURITY;
-		return NULL;
-	}
-	return k;
-}
-
 static int gm_key_space_ok(const gm_state *st, const gm_cont *k, int slot)
 {
 	return k->key[slot] ||
@@ -42,7 +23,7 @@ size_t gm_cmd_gen_rsa(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
 	if (c->lc != 8)
 		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_cont *k = gm_rsa_front(st, c, 1, &sw);
+	gm_cont *k = gm_cont_by_handle(st, c, 1, &sw);
 	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	uint32_t bits = gm_be32(c->data + 4);
@@ -69,18 +50,8 @@ size_t gm_cmd_import_rsa(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 {
 	unsigned sw;
 	uint8_t slot = c->p1 & 0x7F;
-	if (slot > 1) {
-		gm_stage_clear(&st->stage);
-		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
-	}
-	gm_cont *k = gm_rsa_front(st, c, 1, &sw);
-	if (!k) {
-		gm_stage_clear(&st->stage);
-		return gm_rsp(rsp, 0, sw);
-	}
-	int done;
-	sw = gm_stage_step(st, c, slot, GM_KEYDER_MAX, &done);
-	if (sw != GM_SW_OK || !done)
+	gm_cont *k = gm_stage_import(st, c, GM_KEYDER_MAX, &sw);
+	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	EVP_PKEY *key = gm_rsa_from_der(st->stage.buf, st->stage.len);
 	gm_stage_clear(&st->stage);
@@ -117,7 +88,7 @@ size_t gm_cmd_rsa_sign(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 		gm_stage_clear(&st->stage);
 		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
 	}
-	gm_cont *k = gm_rsa_front(st, c, 1, &sw);
+	gm_cont *k = gm_cont_by_handle(st, c, 1, &sw);
 	if (k && !k->key[GM_SLOT_SIGN]) {
 		k = NULL;
 		sw = GM_SW_NOT_FOUND;
@@ -160,7 +131,7 @@ size_t gm_cmd_export_pub(gm_state *st, const gm_cmd *c, uint8_t *rsp,
 		return gm_rsp(rsp, 0, GM_SW_WRONG_P1P2);
 	if (c->lc != 4)
 		return gm_rsp(rsp, 0, GM_SW_WRONG_LEN);
-	gm_cont *k = gm_rsa_front(st, c, 0, &sw);
+	gm_cont *k = gm_cont_by_handle(st, c, 0, &sw);
 	if (!k)
 		return gm_rsp(rsp, 0, sw);
 	if (!k->key[c->p1])

@@ -78,6 +78,38 @@ gm_app *gm_app_by_id(gm_state *st, const gm_cmd *c, unsigned *sw)
 	return &st->apps[id - 1];
 }
 
+gm_cont *gm_cont_by_handle(gm_state *st, const gm_cmd *c, int need_user,
+			   unsigned *sw)
+{
+	if (c->lc < 4) {
+		*sw = GM_SW_WRONG_LEN;
+		return NULL;
+	}
+	gm_app *a = gm_app_by_id(st, c, sw);
+	if (!a)
+		return NULL;
+	gm_cont *k = gm_cont_by_id(a, c, sw);
+	if (k && need_user && !a->auth[GM_PIN_USER]) {
+		*sw = GM_SW_SECURITY;
+		return NULL;
+	}
+	return k;
+}
+
+gm_app *gm_app_front(gm_state *st, const gm_cmd *c, unsigned p2_max,
+		     size_t lc, unsigned *sw)
+{
+	if (c->p1 || c->p2 > p2_max) {
+		*sw = GM_SW_WRONG_P1P2;
+		return NULL;
+	}
+	if (c->lc != lc) {
+		*sw = GM_SW_WRONG_LEN;
+		return NULL;
+	}
+	return gm_app_by_id(st, c, sw);
+}
+
 gm_cont *gm_cont_by_id(gm_app *a, const gm_cmd *c, unsigned *sw)
 {
 	if (c->lc < 4) {

@@ -167,3 +167,28 @@ int mock_done(const mock_card *m)
 {
 	return !m->mismatch && m->pos == m->n;
 }
+
+int mock_load_data(mock_card *m, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", UKEY_TEST_DATA, name);
+	return mock_load(m, path);
+}
+
+int mock_load_profile(const char *name, ukey_profile *prof)
+{
+	char path[512], err[512];
+	static char text[65536];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", UKEY_TEST_PROFILES, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(text, 1, sizeof(text), f);
+	fclose(f);
+	return ukey_profile_parse(text, n, path, prof, err, sizeof(err)) == UKEY_OK
+		       ? 0 : -1;
+}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "apdu.h"
+#include "profile.h"
 
 #define MOCK_MAX_STEPS 256
 
@@ -47,5 +48,10 @@ ukey_rv mock_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen, uint8_t *rsp,
 int mock_done(const mock_card *m);
 /* Hex to bytes (spaces allowed); returns length or -1. */
 long mock_hex(const char *s, uint8_t *out, size_t cap);
+/* Append the script `name` of the test data folder (UKEY_TEST_DATA). 0 ok. */
+int mock_load_data(mock_card *m, const char *name);
+/* Parse the vendor profile `name` of UKEY_TEST_PROFILES into *prof.
+ * 0 ok, -1 when it cannot be read or does not parse. */
+int mock_load_profile(const char *name, ukey_profile *prof);
 
 #endif

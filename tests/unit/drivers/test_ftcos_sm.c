@@ -17,11 +17,8 @@ static ftcos_ctx ctx;
 
 static void setup_script(const char *name)
 {
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", UKEY_TEST_DATA, name);
 	mock_init(&mock);
-	ck_assert_int_eq(mock_load(&mock, path), 0);
+	ck_assert_int_eq(mock_load_data(&mock, name), 0);
 	ck_assert_uint_gt(mock.n, 0);
 	ukey_chan_init(&chan, mock_xfer, &mock, NULL);
 	ck_assert_int_eq(ftcos_ctx_init(&ctx, &chan, NULL), UKEY_OK);

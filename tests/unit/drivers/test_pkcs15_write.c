@@ -20,35 +20,19 @@ static ukey_profile prof;
 
 static void setup(void)
 {
-	char path[512], err[512];
-	static char text[65536];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/ftcos-pk01c.profile", UKEY_TEST_PROFILES);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	n = fread(text, 1, sizeof(text), f);
-	fclose(f);
-	ck_assert_int_eq(ukey_profile_parse(text, n, path, &prof, err, sizeof(err)),
-			 UKEY_OK);
+	ck_assert_int_eq(mock_load_profile("ftcos-pk01c.profile", &prof), 0);
 	mock_init(&mock);
 	memset(&card, 0, sizeof(card));
 	ukey_chan_init(&card.chan, mock_xfer, &mock, &prof.chan);
 	card.profile = &prof;
 	card.drv = ukey_driver_find("ftcos");
-	snprintf(path, sizeof(path), "%s/bind.script", UKEY_TEST_DATA);
-	ck_assert_int_eq(mock_load(&mock, path), 0);
-	snprintf(path, sizeof(path), "%s/list.script", UKEY_TEST_DATA);
-	ck_assert_int_eq(mock_load(&mock, path), 0);
+	ck_assert_int_eq(mock_load_data(&mock, "bind.script"), 0);
+	ck_assert_int_eq(mock_load_data(&mock, "list.script"), 0);
 }
 
 static void load(const char *name)
 {
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", UKEY_TEST_DATA, name);
-	ck_assert_int_eq(mock_load(&mock, path), 0);
+	ck_assert_int_eq(mock_load_data(&mock, name), 0);
 }
 
 static void teardown(void)
