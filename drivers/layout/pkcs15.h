@@ -86,6 +86,9 @@ int p15_entry_to_object(p15_token *t, int kind, const uint8_t *der,
 unsigned p15_usage_from_bits(const ASN1_BIT_STRING *b);
 
 /* pkcs15_write.c */
+/* Rewrite TokenInfo's lastUpdate to now, as OpenSC does after each change
+ * (best effort: an unreadable or foreign TokenInfo is left alone). */
+void p15_touch_tokeninfo(p15_token *t);
 ukey_rv p15_write_object(p15_token *t, ukey_object *obj);
 ukey_rv p15_delete_object(p15_token *t, const ukey_object *obj);
 ukey_rv p15_update_object(p15_token *t, const ukey_object *obj);

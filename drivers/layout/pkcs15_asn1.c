@@ -7,10 +7,12 @@
  * [0] subclass and [1] type attributes of an object are EXPLICIT, while
  * Path.length, PinAttributes.pinReference and TokenInfo.label are IMPLICIT.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 
+#include "driver.h"
 #include "pkcs15_asn1.h"
 
 ASN1_SEQUENCE(P15_PATH) = {
@@ -263,4 +265,177 @@ void p15_str(const ASN1_STRING *s, char *out, size_t outsz)
 	for (size_t i = 0; i < n; i++)
 		out[i] = d[i] ? (char)d[i] : '?';
 	out[n] = 0;
+}
+
+/* ------------------------------------------------ OpenSC-like encoders */
+
+const uint8_t p15_opensc_info[8] = { 0x01, 0x06, 'p', 'k', 'c', 's', '1', '5' };
+
+long p15_tokeninfo_encode(const uint8_t *serial, size_t slen,
+			  const char *manufacturer, const char *label,
+			  size_t llen, time_t when, uint8_t *out, size_t outsz)
+{
+	P15_TOKENINFO *ti;
+	ASN1_GENERALIZEDTIME *gt = NULL;
+	unsigned char *p = out;
+	long ret = -1;
+	int l;
+
+	if (!serial || !slen || slen > 64 || !manufacturer || !label ||
+	    llen > 255 || !out)
+		return -1;
+	ti = P15_TOKENINFO_new();
+	if (!ti)
+		return -1;
+	ti->manufacturer = ASN1_UTF8STRING_new();
+	ti->label = ASN1_UTF8STRING_new();
+	ti->last_update = ASN1_TYPE_new();
+	gt = ASN1_GENERALIZEDTIME_set(NULL, when);
+	if (!ti->manufacturer || !ti->label || !ti->last_update || !gt ||
+	    !ASN1_INTEGER_set(ti->version, 0) ||
+	    !ASN1_OCTET_STRING_set(ti->serial, serial, (int)slen) ||
+	    !ASN1_STRING_set(ti->manufacturer, manufacturer,
+			     (int)strnlen(manufacturer, 255)) ||
+	    !ASN1_STRING_set(ti->label, label, (int)llen) ||
+	    !ASN1_BIT_STRING_set_bit(ti->flags, P15_TOKEN_FLAG_EID_COMPLIANT, 1))
+		goto out;
+	ASN1_TYPE_set(ti->last_update, V_ASN1_GENERALIZEDTIME, gt);
+	gt = NULL; /* owned by last_update now */
+	l = i2d_P15_TOKENINFO(ti, NULL);
+	if (l <= 0 || (size_t)l > outsz)
+		goto out;
+	if (i2d_P15_TOKENINFO(ti, &p) != l)
+		goto out;
+	ret = l;
+out:
+	ASN1_GENERALIZEDTIME_free(gt);
+	P15_TOKENINFO_free(ti);
+	ERR_clear_error();
+	return ret;
+}
+
+long p15_tokeninfo_touch(const uint8_t *in, size_t inlen, time_t when,
+			 uint8_t *out, size_t outsz)
+{
+	const unsigned char *p = in;
+	unsigned char *q = out;
+	P15_TOKENINFO *ti;
+	ASN1_GENERALIZEDTIME *gt;
+	long ret = -1;
+	int l;
+
+	if (!in || !out || !inlen || inlen > 0x7FFFFFFF)
+		return -1;
+	ti = d2i_P15_TOKENINFO(NULL, &p, (long)inlen);
+	if (!ti)
+		goto out;
+	gt = ASN1_GENERALIZEDTIME_set(NULL, when);
+	if (!gt)
+		goto out;
+	if (!ti->last_update && !(ti->last_update = ASN1_TYPE_new())) {
+		ASN1_GENERALIZEDTIME_free(gt);
+		goto out;
+	}
+	ASN1_TYPE_set(ti->last_update, V_ASN1_GENERALIZEDTIME, gt);
+	l = i2d_P15_TOKENINFO(ti, NULL);
+	if (l <= 0 || (size_t)l > outsz || i2d_P15_TOKENINFO(ti, &q) != l)
+		goto out;
+	ret = l;
+out:
+	P15_TOKENINFO_free(ti);
+	ERR_clear_error();
+	return ret;
+}
+
+unsigned p15_key_usage_bits(unsigned u, int pub)
+{
+	unsigned b = 0;
+
+	if (pub) {
+		if (u & (UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER | UKEY_USAGE_VERIFY))
+			b |= 1u << P15_USAGE_VERIFY | 1u << P15_USAGE_VERIFYRECOVER;
+		if (u & (UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP | UKEY_USAGE_ENCRYPT |
+			 UKEY_USAGE_WRAP))
+			b |= 1u << P15_USAGE_ENCRYPT | 1u << P15_USAGE_WRAP;
+		if (u & UKEY_USAGE_NONREPUDIATION)
+			b |= 1u << P15_USAGE_VERIFY;
+		return b;
+	}
+	if (u & (UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER))
+		b |= 1u << P15_USAGE_SIGN | 1u << P15_USAGE_SIGNRECOVER;
+	if (u & (UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP))
+		b |= 1u << P15_USAGE_DECRYPT | 1u << P15_USAGE_UNWRAP;
+	if (u & UKEY_USAGE_NONREPUDIATION)
+		b |= 1u << P15_USAGE_NONREP;
+	return b;
+}
+
+static int set_bits(ASN1_BIT_STRING *b, unsigned mask)
+{
+	for (int n = 0; n < 16; n++)
+		if ((mask >> n) & 1u && !ASN1_BIT_STRING_set_bit(b, n, 1))
+			return 0;
+	return 1;
+}
+
+long p15_rsa_key_entry_der(int pub, const char *label, const uint8_t *id,
+			   size_t idlen, unsigned usage_bits,
+			   unsigned access_bits, long key_ref, unsigned bits,
+			   const uint8_t *path, size_t plen,
+			   const uint8_t *auth, size_t alen, uint8_t **der)
+{
+	P15_KEY_OBJ *k;
+	P15_COMMON_OBJ *co;
+	unsigned char *p;
+	long ret = -1;
+	int l, ok;
+
+	*der = NULL;
+	if (!id || !idlen || idlen > 255 || !path || !plen || plen > 16 ||
+	    alen > 255 || key_ref < 0)
+		return -1;
+	k = P15_KEY_OBJ_new();
+	if (!k)
+		return -1;
+	co = k->common;
+	ok = (co->flags = ASN1_BIT_STRING_new()) != NULL &&
+	     (!pub ? ASN1_BIT_STRING_set_bit(co->flags, 0, 1) : 1) &&
+	     ASN1_BIT_STRING_set_bit(co->flags, 1, 1);
+	if (ok && label && label[0])
+		ok = (co->label = ASN1_UTF8STRING_new()) != NULL &&
+		     ASN1_STRING_set(co->label, label, (int)strnlen(label, 255));
+	if (ok && !pub && auth && alen)
+		ok = (co->auth_id = ASN1_OCTET_STRING_new()) != NULL &&
+		     ASN1_OCTET_STRING_set(co->auth_id, auth, (int)alen);
+	ok = ok && ASN1_OCTET_STRING_set(k->key->id, id, (int)idlen) &&
+	     set_bits(k->key->usage, usage_bits);
+	/* OpenSC marks the public half "not native"; the private key is
+	 * native, the DEFAULT, so not encoded */
+	k->key->native = pub ? 0 : 1;
+	if (ok && !pub && access_bits)
+		ok = (k->key->access = ASN1_BIT_STRING_new()) != NULL &&
+		     set_bits(k->key->access, access_bits);
+	ok = ok && (k->key->key_ref = ASN1_INTEGER_new()) != NULL &&
+	     ASN1_INTEGER_set(k->key->key_ref, key_ref) &&
+	     ASN1_OCTET_STRING_set(k->rsa->value->path, path, (int)plen) &&
+	     ASN1_INTEGER_set(k->rsa->modulus_bits, (long)bits);
+	if (!ok)
+		goto out;
+	l = i2d_P15_KEY_OBJ(k, NULL);
+	if (l <= 0)
+		goto out;
+	*der = malloc((size_t)l);
+	if (!*der)
+		goto out;
+	p = *der;
+	if (i2d_P15_KEY_OBJ(k, &p) != l) {
+		free(*der);
+		*der = NULL;
+		goto out;
+	}
+	ret = l;
+out:
+	P15_KEY_OBJ_free(k);
+	ERR_clear_error();
+	return ret;
 }

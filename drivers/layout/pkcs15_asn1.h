@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/asn1.h>
 #include <openssl/asn1t.h>
@@ -199,5 +200,53 @@ int p15_bit(const ASN1_BIT_STRING *b, int n);
 /* Copy an ASN1 string into a NUL-terminated buffer (truncating safely on a
  * UTF-8 boundary). */
 void p15_str(const ASN1_STRING *s, char *out, size_t outsz);
+
+/* ---- encoders of what OpenSC 0.23's entersafe profile writes (see
+ * opensc-entersafe-full-flow.trace, MARK create / genkey) ---- */
+
+/* TokenInfo flags bits */
+#define P15_TOKEN_FLAG_READONLY       0
+#define P15_TOKEN_FLAG_LOGIN_REQUIRED 1
+#define P15_TOKEN_FLAG_PRN_GENERATION 2
+#define P15_TOKEN_FLAG_EID_COMPLIANT  3
+
+/* What `pkcs15-init -C` names the manufacturer of an entersafe token. */
+#define P15_ENTERSAFE_MANUFACTURER "EnterSafe"
+
+/* The OpenSC-Info file (EF 4946 in the application DF) and its contents:
+ * [1] "pkcs15", the emulator-free marker OpenSC writes at -C. */
+#define P15_OPENSC_INFO_FID 0x4946
+extern const uint8_t p15_opensc_info[8];
+
+/* TokenInfo DER { version 0, serial, manufacturer, [0] label, flags
+ * eidCompliant, [5] lastUpdate GeneralizedTime(when) } into out; returns
+ * its length, or -1 (bad arguments, or it does not fit outsz). */
+long p15_tokeninfo_encode(const uint8_t *serial, size_t slen,
+			  const char *manufacturer, const char *label,
+			  size_t llen, time_t when, uint8_t *out, size_t outsz);
+
+/* The TokenInfo DER `in` (its first value; padding after it ignored)
+ * re-encoded with lastUpdate = when, as OpenSC does after each change;
+ * other fields kept. Returns the new length, or -1 (undecodable, or the
+ * result does not fit outsz). */
+long p15_tokeninfo_touch(const uint8_t *in, size_t inlen, time_t when,
+			 uint8_t *out, size_t outsz);
+
+/* KeyUsageFlags (bit n = 1u << P15_USAGE_*) of a private (pub = 0) or
+ * public key for a UKEY_USAGE_* mask, as OpenSC maps X.509 usages:
+ * sign -> sign+signRecover / verify+verifyRecover, decrypt ->
+ * decrypt+unwrap / encrypt+wrap, nonRepudiation kept on its own. */
+unsigned p15_key_usage_bits(unsigned ukey_usage, int pub);
+
+/* One PrKDF (pub = 0) or PuKDF (pub = 1) RSA entry, as OpenSC writes for
+ * a generated key: private+modifiable with authId (private) or modifiable
+ * and native FALSE (public); access = KeyAccessFlags mask (private only,
+ * 0 = omitted); key_ref; RSA value path and modulus bits. *der is malloc'd.
+ * Returns the length or -1. */
+long p15_rsa_key_entry_der(int pub, const char *label, const uint8_t *id,
+			   size_t idlen, unsigned usage_bits,
+			   unsigned access_bits, long key_ref, unsigned bits,
+			   const uint8_t *path, size_t plen,
+			   const uint8_t *auth, size_t alen, uint8_t **der);
 
 #endif /* UKEY_PKCS15_ASN1_H */

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -80,39 +81,35 @@ static ukey_rv write_ef_dir(ftcos_ctx *c, const char *label, size_t llen)
 	return ftcos_update_binary(c, 0, rec, sizeof(rec));
 }
 
+/* TokenInfo as OpenSC's -C writes it: manufacturer "EnterSafe" (not the
+ * profile's vendor name, which is what CK_TOKEN_INFO shows), flags
+ * eidCompliant, lastUpdate = now. */
 static ukey_rv write_tokeninfo(p15_token *t, const char *label, size_t llen,
 			       const uint8_t *serial, size_t serial_len)
 {
-	P15_TOKENINFO *ti = P15_TOKENINFO_new();
 	uint8_t buf[128];
-	unsigned char *p = buf;
-	const char *manu = t->prof && t->prof->manufacturer[0] ?
-			   t->prof->manufacturer : "Feitian";
-	int l;
-	ukey_rv rv = UKEY_E_NOMEM;
+	long l;
 
-	if (!ti)
-		return UKEY_E_NOMEM;
-	ti->manufacturer = ASN1_UTF8STRING_new();
-	ti->label = ASN1_UTF8STRING_new();
-	if (!ti->manufacturer || !ti->label ||
-	    !ASN1_INTEGER_set(ti->version, 0) ||
-	    !ASN1_OCTET_STRING_set(ti->serial, serial, (int)serial_len) ||
-	    !ASN1_STRING_set(ti->manufacturer, manu, (int)strlen(manu)) ||
-	    !ASN1_STRING_set(ti->label, label, (int)llen) ||
-	    !ASN1_BIT_STRING_set_bit(ti->flags, 2, 1)) /* prnGeneration */
-		goto out;
-	l = i2d_P15_TOKENINFO(ti, NULL);
-	if (l <= 0 || (size_t)l > sizeof(buf)) {
-		rv = UKEY_E_ARGS;
-		goto out;
-	}
 	memset(buf, 0, sizeof(buf));
-	i2d_P15_TOKENINFO(ti, &p);
-	rv = ftcos_update_binary(t->c, 0, buf, sizeof(buf));
-out:
-	P15_TOKENINFO_free(ti);
-	return rv;
+	l = p15_tokeninfo_encode(serial, serial_len, P15_ENTERSAFE_MANUFACTURER,
+				 label, llen, time(NULL), buf, sizeof(buf));
+	if (l <= 0)
+		return UKEY_E_ARGS;
+	return ftcos_update_binary(t->c, 0, buf, sizeof(buf));
+}
+
+/* EF 4946 "OpenSC-Info" of the application DF, written by -C. */
+static ukey_rv write_opensc_info(ftcos_ctx *c)
+{
+	uint8_t buf[0x80];
+	ukey_rv rv;
+
+	rv = ftcos_create_ef(c, P15_OPENSC_INFO_FID, sizeof(buf), 0x0000, 0x10, 0x10);
+	if (rv)
+		return rv;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, p15_opensc_info, sizeof(p15_opensc_info));
+	return ftcos_update_binary(c, 0, buf, sizeof(buf));
 }
 
 static ukey_rv write_odf(ftcos_ctx *c)
@@ -186,6 +183,8 @@ ukey_rv p15_init_token(p15_token *t, ftcos_ctx *c, const uint8_t *so_pin,
 		if (!rv && efs[i].fid == 0x5032)
 			rv = write_tokeninfo(t, label, llen, serial, serial_len);
 	}
+	if (!rv)
+		rv = write_opensc_info(c);
 	for (uint8_t kid = 1; !rv && kid <= 9; kid++) {
 		rv = ftcos_install_key(c, kid, rec_rsa_prv, sizeof(rec_rsa_prv));
 		if (!rv)
@@ -280,6 +279,8 @@ ukey_rv p15_init_user_pin(p15_token *t, const uint8_t *pin, size_t len)
 	if (!rv)
 		rv = p15_df_append(t, P15_DF_AODF, der, dlen);
 	free(der);
+	if (!rv)
+		p15_touch_tokeninfo(t);
 	if (!rv) {
 		t->pins_loaded = 0;
 		rv = p15_load_pins(t);

@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/sha.h>
@@ -61,6 +62,27 @@ static ukey_rv i2d_alloc(i2d_of_void *f, void *v, uint8_t **out, size_t *len)
 	f(v, &p);
 	*len = (size_t)l;
 	return UKEY_OK;
+}
+
+/* OpenSC rewrites TokenInfo's lastUpdate after each change it makes to
+ * the token; so do we. Best effort: the change itself is done, and a
+ * TokenInfo we cannot read or re-encode (not our layout) is left alone. */
+void p15_touch_tokeninfo(p15_token *t)
+{
+	static const uint8_t ti_path[6] = { 0x3F, 0x00, 0x50, 0x15, 0x50, 0x32 };
+	uint8_t *old = NULL, *buf = NULL;
+	size_t olen = 0;
+	long l;
+
+	/* p15_read_ef leaves the TokenInfo selected */
+	if (p15_read_ef(t, ti_path, sizeof(ti_path), &old, &olen) == UKEY_OK &&
+	    olen && olen <= 1024 && (buf = calloc(1, olen)) != NULL) {
+		l = p15_tokeninfo_touch(old, olen, time(NULL), buf, olen);
+		if (l > 0)
+			(void)ftcos_update_binary(t->c, 0, buf, olen);
+	}
+	free(buf);
+	free(old);
 }
 
 /* ---------------------------------------------------------- directories */
@@ -447,80 +469,55 @@ static ukey_rv data_entry(p15_token *t, const ukey_object *o, const uint8_t *pat
 	return rv;
 }
 
-static ukey_rv set_usage(ASN1_BIT_STRING *b, unsigned u, int pub)
+/* KeyUsageFlags mask of an imported object: each PKCS#11 usage maps to its
+ * own bit (no OpenSC-style widening, the caller said exactly what it
+ * wants). */
+static unsigned plain_usage_bits(unsigned u, int pub)
 {
-	int ok = 1;
+	unsigned b = 0;
 
 	if (pub) {
 		if (u & (UKEY_USAGE_SIGN | UKEY_USAGE_VERIFY | UKEY_USAGE_NONREPUDIATION))
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_VERIFY, 1);
+			b |= 1u << P15_USAGE_VERIFY;
 		if (u & (UKEY_USAGE_DECRYPT | UKEY_USAGE_ENCRYPT))
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_ENCRYPT, 1);
+			b |= 1u << P15_USAGE_ENCRYPT;
 		if (u & (UKEY_USAGE_UNWRAP | UKEY_USAGE_WRAP))
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_WRAP, 1);
+			b |= 1u << P15_USAGE_WRAP;
 		if (u & UKEY_USAGE_SIGN_RECOVER)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_VERIFYRECOVER, 1);
-	} else {
-		if (u & UKEY_USAGE_SIGN)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_SIGN, 1);
-		if (u & UKEY_USAGE_SIGN_RECOVER)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_SIGNRECOVER, 1);
-		if (u & UKEY_USAGE_DECRYPT)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_DECRYPT, 1);
-		if (u & UKEY_USAGE_UNWRAP)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_UNWRAP, 1);
-		if (u & UKEY_USAGE_NONREPUDIATION)
-			ok &= ASN1_BIT_STRING_set_bit(b, P15_USAGE_NONREP, 1);
+			b |= 1u << P15_USAGE_VERIFYRECOVER;
+		return b;
 	}
-	return ok ? UKEY_OK : UKEY_E_NOMEM;
+	if (u & UKEY_USAGE_SIGN)
+		b |= 1u << P15_USAGE_SIGN;
+	if (u & UKEY_USAGE_SIGN_RECOVER)
+		b |= 1u << P15_USAGE_SIGNRECOVER;
+	if (u & UKEY_USAGE_DECRYPT)
+		b |= 1u << P15_USAGE_DECRYPT;
+	if (u & UKEY_USAGE_UNWRAP)
+		b |= 1u << P15_USAGE_UNWRAP;
+	if (u & UKEY_USAGE_NONREPUDIATION)
+		b |= 1u << P15_USAGE_NONREP;
+	return b;
 }
 
+/* usage_bits: KeyUsageFlags mask (1u << P15_USAGE_*). */
 static ukey_rv key_entry(int pub, const char *label, const uint8_t *id,
-			 size_t idlen, unsigned usage, int native, uint8_t kid,
+			 size_t idlen, unsigned usage_bits, int native, uint8_t kid,
 			 unsigned bits, const uint8_t *path, size_t plen,
 			 const uint8_t *auth, size_t alen, uint8_t **der,
 			 size_t *len)
 {
-	P15_KEY_OBJ *k = P15_KEY_OBJ_new();
-	ukey_rv rv = k ? UKEY_OK : UKEY_E_NOMEM;
+	/* private keys are sensitive; generated ones also always sensitive,
+	 * never extractable, local (access 03 02 03 B8 in OpenSC's PrKDF) */
+	unsigned access = pub ? 0 : native ? 0x1Du : 0x01u;
+	long l = p15_rsa_key_entry_der(pub, label, id, idlen, usage_bits, access,
+				       pub ? 0 : kid, bits, path, plen, auth, alen,
+				       der);
 
-	if (!rv)
-		rv = set_common(k->common, label, !pub, auth, alen);
-	if (!rv && !ASN1_OCTET_STRING_set(k->key->id, id, (int)idlen))
-		rv = UKEY_E_NOMEM;
-	if (!rv)
-		rv = set_usage(k->key->usage, usage, pub);
-	if (!rv) {
-		k->key->native = pub ? 0 : 1; /* as OpenSC: public "not native" */
-		k->key->access = ASN1_BIT_STRING_new();
-		k->key->key_ref = ASN1_INTEGER_new();
-		if (!k->key->access || !k->key->key_ref ||
-		    !ASN1_INTEGER_set(k->key->key_ref, pub ? 0 : kid))
-			rv = UKEY_E_NOMEM;
-	}
-	if (!rv && pub) {
-		ASN1_BIT_STRING_free(k->key->access);
-		k->key->access = NULL;
-	} else if (!rv) {
-		/* sensitive; generated keys also always sensitive, never
-		 * extractable, local */
-		int ok = ASN1_BIT_STRING_set_bit(k->key->access, 0, 1);
-
-		if (native)
-			ok &= ASN1_BIT_STRING_set_bit(k->key->access, 2, 1) &&
-			      ASN1_BIT_STRING_set_bit(k->key->access, 3, 1) &&
-			      ASN1_BIT_STRING_set_bit(k->key->access, 4, 1);
-		if (!ok)
-			rv = UKEY_E_NOMEM;
-	}
-	if (!rv)
-		rv = set_path(k->rsa->value, path, plen);
-	if (!rv && !ASN1_INTEGER_set(k->rsa->modulus_bits, (long)bits))
-		rv = UKEY_E_NOMEM;
-	if (!rv)
-		rv = I2D(P15_KEY_OBJ, k, der, len);
-	P15_KEY_OBJ_free(k);
-	return rv;
+	if (l <= 0)
+		return UKEY_E_NOMEM;
+	*len = (size_t)l;
+	return UKEY_OK;
 }
 
 /* RSAPublicKey DER of (n, e). */
@@ -645,7 +642,8 @@ ukey_rv p15_write_object(p15_token *t, ukey_object *obj)
 			bits = (unsigned)(obj->modulus_len - i) * 8;
 		}
 		rv = key_entry(1, obj->label, obj->id, obj->id_len,
-			       obj->usage ? obj->usage : UKEY_USAGE_VERIFY, 0, 0,
+			       plain_usage_bits(obj->usage ? obj->usage :
+						UKEY_USAGE_VERIFY, 1), 0, 0,
 			       bits, path, plen, NULL, 0, &der, &len);
 	}
 	if (!rv)
@@ -653,6 +651,8 @@ ukey_rv p15_write_object(p15_token *t, ukey_object *obj)
 	free(der);
 	if (!rv)
 		rv = set_ref(obj, kind, 0, path, plen);
+	if (!rv)
+		p15_touch_tokeninfo(t);
 	return rv;
 }
 
@@ -672,9 +672,11 @@ ukey_rv p15_delete_object(p15_token *t, const ukey_object *obj)
 		return rv;
 	/* A private key's record stays (no way to erase it); its slot is
 	 * reused by the next key generated. Other objects' files are zeroed. */
-	if (kind == P15_DF_PRKDF)
-		return UKEY_OK;
-	return zero_ef(t, obj->drv_ref + 4, obj->drv_ref[3]);
+	if (kind != P15_DF_PRKDF)
+		rv = zero_ef(t, obj->drv_ref + 4, obj->drv_ref[3]);
+	if (!rv)
+		p15_touch_tokeninfo(t);
+	return rv;
 }
 
 ukey_rv p15_update_object(p15_token *t, const ukey_object *obj)
@@ -740,6 +742,8 @@ ukey_rv p15_update_object(p15_token *t, const ukey_object *obj)
 	if (!rv)
 		rv = df_splice(t, kind, off, len, der, nlen);
 	free(der);
+	if (!rv)
+		p15_touch_tokeninfo(t);
 	return rv;
 }
 
@@ -813,7 +817,8 @@ ukey_rv p15_add_keypair(p15_token *t, uint8_t kid, const ukey_keygen_params *p,
 	if (rv)
 		return rv;
 	/* private key entry: the key record lives in the application DF */
-	rv = key_entry(0, p->label, id, idlen, usage, native, kid, p->bits,
+	rv = key_entry(0, p->label, id, idlen, p15_key_usage_bits(usage, 0),
+		       native, kid, p->bits,
 		       t->app_path, sizeof(t->app_path), auth, alen, &der, &len);
 	if (!rv)
 		rv = p15_df_append(t, P15_DF_PRKDF, der, len);
@@ -821,13 +826,15 @@ ukey_rv p15_add_keypair(p15_token *t, uint8_t kid, const ukey_keygen_params *p,
 	der = NULL;
 	if (rv)
 		return rv;
-	rv = key_entry(1, p->label, id, idlen, usage, 0, kid, p->bits, path, plen,
+	rv = key_entry(1, p->label, id, idlen, p15_key_usage_bits(usage, 1), 0,
+		       kid, p->bits, path, plen,
 		       NULL, 0, &der, &len);
 	if (!rv)
 		rv = p15_df_append(t, P15_DF_PUKDF, der, len);
 	free(der);
 	if (rv)
 		return rv;
+	p15_touch_tokeninfo(t);
 
 	ukey_object_clear(pub);
 	ukey_object_clear(priv);
@@ -840,16 +847,20 @@ ukey_rv p15_add_keypair(p15_token *t, uint8_t kid, const ukey_keygen_params *p,
 	priv->label[sizeof(priv->label) - 1] = 0;
 	memcpy(pub->label, priv->label, sizeof(pub->label));
 	priv->key_bits = pub->key_bits = p->bits;
+	/* what the entries just written say (read back the same way) */
 	priv->usage = usage & (UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER |
 			       UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP |
 			       UKEY_USAGE_NONREPUDIATION);
+	if (usage & (UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER))
+		priv->usage |= UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER;
+	if (usage & (UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP))
+		priv->usage |= UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP;
 	pub->usage = 0;
-	if (usage & (UKEY_USAGE_SIGN | UKEY_USAGE_NONREPUDIATION))
+	if (usage & (UKEY_USAGE_SIGN | UKEY_USAGE_SIGN_RECOVER |
+		     UKEY_USAGE_NONREPUDIATION))
 		pub->usage |= UKEY_USAGE_VERIFY;
-	if (usage & UKEY_USAGE_DECRYPT)
-		pub->usage |= UKEY_USAGE_ENCRYPT;
-	if (usage & UKEY_USAGE_UNWRAP)
-		pub->usage |= UKEY_USAGE_WRAP;
+	if (usage & (UKEY_USAGE_DECRYPT | UKEY_USAGE_UNWRAP))
+		pub->usage |= UKEY_USAGE_ENCRYPT | UKEY_USAGE_WRAP;
 	priv->native = native;
 	priv->private_obj = 1;
 	priv->modifiable = pub->modifiable = 1;

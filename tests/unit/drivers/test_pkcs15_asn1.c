@@ -7,6 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mock_card.h"
 #include "pkcs15.h"
@@ -143,6 +144,105 @@ START_TEST(test_odf_walk)
 }
 END_TEST
 
+/* What `pkcs15-init -C` writes in 5015/5032 for serial 0102..08, label
+ * "EMU" at 2026-11-24 21:20:33Z (the trace's last TokenInfo). */
+START_TEST(test_tokeninfo_as_opensc)
+{
+	static const uint8_t serial[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 24,
+			 .tm_hour = 21, .tm_min = 20, .tm_sec = 33 };
+	uint8_t out[128];
+	long l;
+
+	hex(tokeninfo);
+	l = p15_tokeninfo_encode(serial, sizeof(serial), P15_ENTERSAFE_MANUFACTURER,
+				 "EMU", 3, timegm(&tm), out, sizeof(out));
+	ck_assert_int_eq(l, blen);
+	ck_assert_mem_eq(out, buf, (size_t)blen);
+	/* it must fit the 128-byte file, or be refused */
+	ck_assert_int_eq(p15_tokeninfo_encode(serial, sizeof(serial), "EnterSafe",
+					      "EMU", 3, timegm(&tm), out, 0x35), -1);
+	ck_assert_int_eq(p15_tokeninfo_encode(NULL, 0, "EnterSafe", "EMU", 3,
+					      timegm(&tm), out, sizeof(out)), -1);
+}
+END_TEST
+
+/* 5015/4946 as -C writes it: "01 06 pkcs15" */
+START_TEST(test_opensc_info_file)
+{
+	hex("01 06 70 6B 63 73 31 35");
+	ck_assert_uint_eq(P15_OPENSC_INFO_FID, 0x4946);
+	ck_assert_mem_eq(p15_opensc_info, buf, 8);
+}
+END_TEST
+
+/* A generated 2048-bit key, ID 01, default usage (sign+decrypt), key
+ * record 1: the PrKDF and PuKDF entries of `pkcs15-init -G rsa/2048
+ * -u sign,decrypt` (MARK genkey), byte for byte. */
+START_TEST(test_generated_key_entries_as_opensc)
+{
+	static const uint8_t id = 0x01, auth = 0x01;
+	static const uint8_t app[4] = { 0x3F, 0x00, 0x50, 0x15 };
+	static const uint8_t pubpath[6] = { 0x3F, 0x00, 0x50, 0x15, 0x30, 0x00 };
+	const unsigned usage = UKEY_USAGE_SIGN | UKEY_USAGE_DECRYPT;
+	uint8_t *der = NULL;
+	long l;
+
+	/* sign+signRecover+decrypt+unwrap / encrypt+wrap+verify+verifyRecover */
+	ck_assert_uint_eq(p15_key_usage_bits(usage, 0), 0x2Eu);
+	ck_assert_uint_eq(p15_key_usage_bits(usage, 1), 0xD1u);
+
+	hex("30 36 30 14 0C 0B 50 72 69 76 61 74 65 20 4B 65 79 03 02 06 C0 04 01 01 30 0E 04 01 01 03 02 02 74 03 02 03 B8 02 01 01 A1 0E 30 0C 30 06 04 04 3F 00 50 15 02 02 08 00");
+	l = p15_rsa_key_entry_der(0, "Private Key", &id, 1,
+				  p15_key_usage_bits(usage, 0), 0x1D, 1, 2048,
+				  app, sizeof(app), &auth, 1, &der);
+	ck_assert_int_eq(l, blen);
+	ck_assert_mem_eq(der, buf, (size_t)blen);
+	free(der);
+
+	hex(pukdf_gen);
+	l = p15_rsa_key_entry_der(1, "Private Key", &id, 1,
+				  p15_key_usage_bits(usage, 1), 0, 0, 2048,
+				  pubpath, sizeof(pubpath), NULL, 0, &der);
+	ck_assert_int_eq(l, blen);
+	ck_assert_mem_eq(der, buf, (size_t)blen);
+	free(der);
+
+	/* hostile arguments are refused, nothing allocated */
+	ck_assert_int_eq(p15_rsa_key_entry_der(0, "x", &id, 0, 0, 0, 1, 2048, app,
+					       sizeof(app), NULL, 0, &der), -1);
+	ck_assert_ptr_null(der);
+	ck_assert_int_eq(p15_rsa_key_entry_der(0, "x", &id, 1, 0, 0, 1, 2048, app,
+					       17, NULL, 0, &der), -1);
+	ck_assert_ptr_null(der);
+}
+END_TEST
+
+/* -P / -G rewrite only lastUpdate: the trace's TokenInfo of 21:20:26
+ * becomes the one of 21:20:33 byte for byte. */
+START_TEST(test_tokeninfo_touch)
+{
+	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 24,
+			 .tm_hour = 21, .tm_min = 20, .tm_sec = 33 };
+	uint8_t in[128], out[128];
+	long inl, l;
+
+	memset(in, 0, sizeof(in));
+	inl = mock_hex("30 34 02 01 00 04 08 01 02 03 04 05 06 07 08 0C 09 45 6E 74 65 72 53 61 66 65 80 03 45 4D 55 03 02 04 10 A5 11 18 0F 32 30 32 36 31 31 32 34 32 31 32 30 32 36 5A", in, sizeof(in));
+	ck_assert_int_eq(inl, 0x36);
+	hex(tokeninfo);
+	/* the zero padding after the value is ignored */
+	l = p15_tokeninfo_touch(in, sizeof(in), timegm(&tm), out, sizeof(out));
+	ck_assert_int_eq(l, blen);
+	ck_assert_mem_eq(out, buf, (size_t)blen);
+	/* does not fit, garbage, truncated: refused */
+	ck_assert_int_eq(p15_tokeninfo_touch(in, sizeof(in), timegm(&tm), out, 0x30), -1);
+	ck_assert_int_eq(p15_tokeninfo_touch((const uint8_t *)"\x30\x03\x02\x01", 4,
+					     timegm(&tm), out, sizeof(out)), -1);
+	ck_assert_int_eq(p15_tokeninfo_touch(in, 0x20, timegm(&tm), out, sizeof(out)), -1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("drivers_pkcs15_asn1");
@@ -153,6 +253,10 @@ int main(void)
 	tcase_add_test(tc, test_roundtrip_opensc_entries);
 	tcase_add_test(tc, test_entry_mapping);
 	tcase_add_test(tc, test_odf_walk);
+	tcase_add_test(tc, test_tokeninfo_as_opensc);
+	tcase_add_test(tc, test_opensc_info_file);
+	tcase_add_test(tc, test_tokeninfo_touch);
+	tcase_add_test(tc, test_generated_key_entries_as_opensc);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,7 +3,8 @@
  * PKCS#15 writes in the right order, on the token of the reference trace:
  * a new certificate file is created, written and read back BEFORE its CDF
  * entry is appended (only the new bytes); a delete removes the directory
- * entry first, then zeroes the file.
+ * entry first, then zeroes the file. Each change ends, as with OpenSC, by
+ * rewriting TokenInfo's lastUpdate.
  */
 #include <check.h>
 #include <stdio.h>
@@ -35,6 +36,53 @@ static void load(const char *name)
 	ck_assert_int_eq(mock_load_data(&mock, name), 0);
 }
 
+/* TokenInfo of the reference trace (lastUpdate 2026-11-24 21:20:33Z) */
+static const char ti_hex[] =
+	"30 34 02 01 00 04 08 01 02 03 04 05 06 07 08 0C 09 45 6E 74 65 72 53 61 66 65 80 03 45 4D 55 03 02 04 10 A5 11 18 0F 32 30 32 36 31 31 32 34 32 31 32 30 33 33 5A";
+
+/* Like OpenSC, every change ends by rewriting TokenInfo's lastUpdate:
+ * select 5032, read it, write it back whole. Returns the step of the
+ * write. */
+static size_t expect_touch(void)
+{
+	uint8_t rsp[0x80 + 2];
+
+	memset(rsp, 0, sizeof(rsp));
+	ck_assert_int_eq(mock_hex(ti_hex, rsp, sizeof(rsp)), 0x36);
+	rsp[0x80] = 0x90;
+	mock_add(&mock, "00 A4 00 00 02 50 32 E0",
+		 "6F 0B 83 02 50 32 80 02 00 80 82 01 01 90 00");
+	mock_add_raw(&mock, (const uint8_t *)"\x00\xB0\x00\x00\x80", 5, rsp,
+		     sizeof(rsp));
+	mock_add_prefix(&mock, "00 D6 00 00 80", "90 00");
+	return mock.n - 1;
+}
+
+/* The TokenInfo written at `step` is the trace's with lastUpdate = now. */
+static void check_touched(size_t step)
+{
+	uint8_t old[0x36];
+	const uint8_t *cmd = mock.got[step];
+	ASN1_GENERALIZEDTIME *gt;
+	int day = 1, sec = 1;
+
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_uint_eq(mock.got_len[step], 5 + 0x80);
+	ck_assert_int_eq(mock_hex(ti_hex, old, sizeof(old)), 0x36);
+	/* all but the 15 characters of the time are unchanged */
+	ck_assert_mem_eq(cmd + 5, old, 0x36 - 15);
+	for (size_t i = 5 + 0x36; i < 5 + 0x80; i++)
+		ck_assert_uint_eq(cmd[i], 0);
+	gt = ASN1_GENERALIZEDTIME_new();
+	ck_assert_ptr_nonnull(gt);
+	ck_assert_int_eq(ASN1_STRING_set(gt, cmd + 5 + 0x36 - 15, 15), 1);
+	ck_assert_int_eq(ASN1_GENERALIZEDTIME_check(gt), 1);
+	ck_assert_int_eq(ASN1_TIME_diff(&day, &sec, NULL, gt), 1);
+	ck_assert_int_eq(day, 0);
+	ck_assert_int_le(abs(sec), 5);
+	ASN1_GENERALIZEDTIME_free(gt);
+}
+
 static void teardown(void)
 {
 	if (card.drv_data)
@@ -47,7 +95,7 @@ START_TEST(test_write_then_delete_cert)
 	ukey_objlist l = { 0 };
 	ukey_object c;
 	static const uint8_t der[5] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
-	size_t steps_before;
+	size_t steps_before, cdf_step, touch1, touch2, zap_step;
 
 	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
 	ck_assert_int_eq(card.drv->list_objects(&card, &l), UKEY_OK);
@@ -68,6 +116,8 @@ START_TEST(test_write_then_delete_cert)
 	mock_add(&mock, "00 B0 00 00 05", "30 03 02 01 05 90 00");
 	mock_add(&mock, "00 A4 00 00 02 44 04 E0", "6F 0B 83 02 44 04 80 02 02 00 82 01 01 90 00");
 	mock_add_prefix(&mock, "00 D6 00 28", "90 00");
+	cdf_step = mock.n - 1;
+	touch1 = expect_touch();
 	steps_before = mock.n;
 
 	memset(&c, 0, sizeof(c));
@@ -85,7 +135,7 @@ START_TEST(test_write_then_delete_cert)
 	ck_assert_mem_eq(c.drv_ref + 4, "\x3F\x00\x50\x15\x31\x01", 6);
 	{
 		/* the appended bytes are one CDF entry naming 3101, ID 07 */
-		const uint8_t *cmd = mock.got[steps_before - 1];
+		const uint8_t *cmd = mock.got[cdf_step];
 		const unsigned char *p = cmd + 5;
 		P15_CERT_OBJ *e = d2i_P15_CERT_OBJ(NULL, &p, cmd[4]);
 
@@ -98,13 +148,14 @@ START_TEST(test_write_then_delete_cert)
 		ck_assert_mem_eq(ASN1_STRING_get0_data(e->common->label), "new cert", 8);
 		P15_CERT_OBJ_free(e);
 	}
+	check_touched(touch1);
 
 	/* delete: fresh ODF and CDF (now with the new entry), then the entry
 	 * goes first (rewrite of the CDF from its offset, zeros), then the
 	 * file contents are zeroed */
 	load("odf.script");
 	{
-		const uint8_t *app = mock.got[steps_before - 1];
+		const uint8_t *app = mock.got[cdf_step];
 		uint8_t rsp[226];
 		static const uint8_t old_cdf[0x28] = {
 			0x30, 0x26, 0x30, 0x11, 0x0C, 0x0B, 'C', 'e', 'r', 't', 'i',
@@ -122,23 +173,26 @@ START_TEST(test_write_then_delete_cert)
 			     sizeof(rsp));
 	}
 	mock_add_prefix(&mock, "00 D6 00 28", "90 00");
+	zap_step = mock.n - 1;
 	mock_add(&mock, "00 A4 00 00 02 31 01 E0", "6F 0B 83 02 31 01 80 02 00 05 82 01 01 90 00");
 	mock_add(&mock, "00 D6 00 00 05 00 00 00 00 00", "90 00");
+	touch2 = expect_touch();
 	ck_assert_int_eq(card.drv->delete_object(&card, &c), UKEY_OK);
 	ck_assert_msg(mock_done(&mock), "%s", mock.last_error);
 	/* the deleted entry's bytes were all rewritten as zeros */
 	{
-		const uint8_t *cmd = mock.got[mock.n - 3];
+		const uint8_t *cmd = mock.got[zap_step];
 		size_t lc;
 
 		ck_assert_ptr_nonnull(cmd);
-		ck_assert_uint_ge(mock.got_len[mock.n - 3], 5);
+		ck_assert_uint_ge(mock.got_len[zap_step], 5);
 		lc = cmd[4];
-		ck_assert_uint_eq(mock.got_len[mock.n - 3], 5 + lc);
+		ck_assert_uint_eq(mock.got_len[zap_step], 5 + lc);
 		ck_assert_uint_gt(lc, 10);
 		for (size_t i = 0; i < lc; i++)
 			ck_assert_uint_eq(cmd[5 + i], 0);
 	}
+	check_touched(touch2);
 	ukey_object_clear(&c);
 	ukey_objlist_clear(&l);
 }
