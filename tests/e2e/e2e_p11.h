@@ -81,4 +81,7 @@ CK_RV e2e_sign_sha256(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
 /* Monotonic clock in seconds. */
 double e2e_now(void);
 
+/* Sleep ms milliseconds, resuming after signals. */
+void e2e_sleep_ms(long ms);
+
 #endif /* UKEY_E2E_P11_H */

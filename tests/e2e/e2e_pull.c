@@ -76,14 +76,6 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
 /* Start our own card on the harness's port and state file: pulled at the
  * N-th APDU when pull is set, every executed APDU logged to logpath. */
 static void start_own_card(const char *vtoken, const char *port, const char *state,
@@ -113,7 +105,7 @@ static int wait_token(CK_SLOT_ID slot, int want, int timeout_ms)
 		if (mod.f->C_GetSlotInfo(slot, &si) == CKR_OK &&
 		    !!(si.flags & CKF_TOKEN_PRESENT) == want)
 			return 0;
-		sleep_ms(50);
+		e2e_sleep_ms(50);
 	}
 	return -1;
 }
@@ -417,7 +409,7 @@ int main(int argc, char **argv)
 			CHECK(last_apdu(logpath) + 1 >= (unsigned long)n,
 			      "N=%ld: %s before the pull", n, rv_name(rv));
 			wait_token(slot, 1, 5000);
-			sleep_ms(100);
+			e2e_sleep_ms(100);
 		}
 		alarm(0);
 		printf("pull-after %ld (%s INS %02X %s): %d error(s), first %s; recovered %s\n",

@@ -78,14 +78,6 @@ static void on_alarm(int sig)
 	_exit(1);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
 static int token_present(CK_SLOT_ID slot)
 {
 	CK_SLOT_INFO si;
@@ -244,7 +236,7 @@ int main(int argc, char **argv)
 			if (token_present(tok[i].slot) == 0)
 				idx_gone = i;
 		if (idx_gone < 0)
-			sleep_ms(100);
+			e2e_sleep_ms(100);
 	}
 	REQUIRE(idx_gone >= 0, "no slot lost its token within 15 s of killing card 0");
 	gone = tok[idx_gone].slot;
@@ -281,7 +273,7 @@ int main(int argc, char **argv)
 			if (rv == CKR_OK && ev_slot == gone)
 				seen = 1;
 			else if (rv == CKR_NO_EVENT)
-				sleep_ms(100);
+				e2e_sleep_ms(100);
 			else if (rv != CKR_OK)
 				break;
 		}
@@ -313,7 +305,7 @@ int main(int argc, char **argv)
 		CHECK(present, "C_WaitForSlotEvent did not report the re-inserted token");
 		if (!present) {
 			for (int i = 0; i < 100 && token_present(gone) != 1; i++)
-				sleep_ms(100);
+				e2e_sleep_ms(100);
 		}
 	}
 	/* The old session stays dead after re-insertion. */
