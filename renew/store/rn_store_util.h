@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * rn_store_util.h — small helpers shared by the state file and the
+ * configuration parser (internal to renew/store/).
+ */
+#ifndef UKEY_RN_STORE_UTIL_H
+#define UKEY_RN_STORE_UTIL_H
+
+#include <stddef.h>
+
+/* Strict base64 (RFC 4648, padding required, no whitespace, canonical
+ * trailing bits). Returns the decoded length, or -1. out may be NULL to
+ * only validate; outcap is the capacity of out. */
+long rn_b64_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap);
+/* Encodes into out (needs 4*((len+2)/3)+1 bytes), NUL-terminated; returns
+ * the text length. */
+size_t rn_b64_encode(const unsigned char *in, size_t len, char *out);
+/* Lower-case hex, out needs 2*len+1 bytes. */
+void rn_hex_encode(const unsigned char *in, size_t len, char *out);
+/* Hex (any case, even length) into out; -1 if invalid or longer than outcap. */
+long rn_hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap);
+/* mkdir -p with mode for every component created; -1 with errno set. */
+int rn_mkdir_p(const char *path, unsigned mode);
+/* Home directory: $HOME, else the passwd entry; NULL if unknown. */
+const char *rn_home_dir(void);
+
+#endif

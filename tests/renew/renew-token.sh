@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Token-side checks of the renewal tests (sourced after renew-lib.sh), with
+# pkcs11-tool and OpenSSL as the independent judges. MODULE, PIN set.
+
+# p11 ARGS…: pkcs11-tool on the module under test.
+p11() {
+	pkcs11-tool --module "$MODULE" "$@"
+}
+
+# tok_certs: the CKA_IDs of the certificates on the token, one per line.
+tok_certs() {
+	p11 -O --type cert 2>/dev/null | sed -n 's/^ *ID: *//p'
+}
+
+# tok_cert ID OUT.pem: the certificate with this CKA_ID.
+tok_cert() {
+	p11 --read-object --type cert --id "$1" --output-file "$2.der" >/dev/null 2>&1 ||
+		fail "cannot read certificate $1"
+	openssl x509 -inform DER -in "$2.der" -out "$2"
+}
+
+# tok_sign_check ID CERT.pem: sign on the token with the key ID, verify with
+# the certificate's public key.
+tok_sign_check() {
+	printf 'renewal check %s\n' "$(date +%s%N)" >"$W/msg"
+	p11 --login --pin env:UKEY_TEST_PIN --sign -m SHA256-RSA-PKCS --id "$1" \
+		--input-file "$W/msg" --output-file "$W/sig" >/dev/null 2>&1 ||
+		fail "token cannot sign with key $1"
+	openssl x509 -in "$2" -pubkey -noout >"$W/pub.pem"
+	openssl dgst -sha256 -verify "$W/pub.pem" -signature "$W/sig" "$W/msg" >/dev/null ||
+		fail "signature of key $1 does not verify with its certificate"
+}
+
+# tok_snapshot NAME: the only certificate (ID in $W/NAME.id, PEM in $W/NAME.pem).
+tok_snapshot() {
+	ids=$(tok_certs)
+	[ "$(printf '%s\n' "$ids" | grep -c .)" -eq 1 ] || fail "expected one certificate, got: $ids"
+	printf '%s\n' "$ids" >"$W/$1.id"
+	tok_cert "$ids" "$W/$1.pem"
+}
+
+# tok_check_renewed: one certificate, issued by the test root, not the old
+# one, later notAfter, same subject, and its key on the token signs.
+tok_check_renewed() {
+	tok_snapshot new
+	openssl verify -CAfile "$W/ca.pem" "$W/new.pem" >/dev/null || fail "new certificate does not chain"
+	cmp -s "$W/old.pem" "$W/new.pem" && fail "certificate unchanged"
+	[ "$(openssl x509 -in "$W/old.pem" -noout -subject)" = "$(openssl x509 -in "$W/new.pem" -noout -subject)" ] ||
+		fail "subject changed"
+	old_end=$(date -d "$(openssl x509 -in "$W/old.pem" -noout -enddate | sed 's/notAfter=//')" +%s)
+	new_end=$(date -d "$(openssl x509 -in "$W/new.pem" -noout -enddate | sed 's/notAfter=//')" +%s)
+	[ "$new_end" -gt "$old_end" ] || fail "notAfter not later"
+	tok_sign_check "$(cat "$W/new.id")" "$W/new.pem"
+}
