@@ -87,6 +87,9 @@ struct renew_cert_info {
 	int due;                   /* days_left <= window_days */
 	int expired;
 	int pending;               /* a pending transaction exists for it */
+	int superseded;            /* a certificate with the same subject and a later
+				    * notAfter is on the same token (the old one of a
+				    * renewal the module could not delete): never due */
 	unsigned char *der;        /* the certificate, owned */
 	size_t der_len;
 };
@@ -156,6 +159,10 @@ struct renew_result {
 	long check_after_s;        /* RENEW_PENDING: when to come back */
 	time_t old_not_before, old_not_after, new_not_before, new_not_after;
 	char token_label[33];
+	/* Success, but the module could not delete the old certificate / old
+	 * key pair (CKR_FUNCTION_NOT_SUPPORTED: OpenSC 0.23 destroys no
+	 * certificates); the new one is on the token and used first. */
+	int old_cert_kept, old_key_kept;
 };
 
 /* Default module: UKEY_RENEW_MODULE env, else the installed ukey-pkcs11.so. */

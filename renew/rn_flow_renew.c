@@ -60,6 +60,20 @@ enum renew_rc rn_phase_write(struct rn_job *j)
 	if (!found) {
 		rc = rn_cert_write(j->s, j->st.new_cert, j->st.new_cert_len, id, id_len,
 				   j->st.cert_label, err, sizeof(err));
+		if (rc == RN_TOK_ERROR && !j->st.rekey) {
+			/* Some modules (OpenSC's PKCS#15) refuse a second certificate
+			 * with the key's CKA_ID. The old certificate then steps aside
+			 * (CKA_ID + "old"; it keeps matching the same key) and the
+			 * write is tried once more; the old one is deleted below. */
+			unsigned char aside[sizeof(j->st.cert_id) + 3];
+			char e2[512];
+			memcpy(aside, j->st.cert_id, j->st.cert_id_len);
+			memcpy(aside + j->st.cert_id_len, "old", 3);
+			if (rn_cert_set_id(j->s, j->st.old_cert, j->st.old_cert_len, aside,
+					   j->st.cert_id_len + 3, e2, sizeof(e2)) == RN_TOK_OK)
+				rc = rn_cert_write(j->s, j->st.new_cert, j->st.new_cert_len, id, id_len,
+						   j->st.cert_label, err, sizeof(err));
+		}
 		if (rc != RN_TOK_OK)
 			return rn_map_tok(j, rc, RENEW_STEP_WRITE_CERT, err);
 	}
@@ -76,14 +90,22 @@ enum renew_rc rn_phase_write(struct rn_job *j)
 	if (j->st.old_cert_len != j->st.new_cert_len ||
 	    memcmp(j->st.old_cert, j->st.new_cert, j->st.new_cert_len) != 0) {
 		rc = rn_cert_delete_exact(j->s, j->st.old_cert, j->st.old_cert_len, err, sizeof(err));
-		if (rc != RN_TOK_OK && rc != RN_TOK_NOT_FOUND)
+		if (rc == RN_TOK_NOT_SUPPORTED)
+			j->res->old_cert_kept = 1;
+		else if (rc != RN_TOK_OK && rc != RN_TOK_NOT_FOUND)
 			return rn_map_tok(j, rc, RENEW_STEP_DELETE_OLD_CERT, err);
 	}
-	if (j->st.rekey && (j->st.new_key_id_len != j->st.cert_id_len ||
+	/* The old key pair goes only with its certificate: never leave a
+	 * certificate on the token without its key. */
+	if (j->res->old_cert_kept && j->st.rekey)
+		j->res->old_key_kept = 1;
+	else if (j->st.rekey && (j->st.new_key_id_len != j->st.cert_id_len ||
 			    memcmp(j->st.new_key_id, j->st.cert_id, j->st.cert_id_len) != 0)) {
 		rn_step(j, RENEW_STEP_DELETE_OLD_KEY);
 		rc = rn_keypair_delete(j->s, j->st.cert_id, j->st.cert_id_len, err, sizeof(err));
-		if (rc != RN_TOK_OK && rc != RN_TOK_NOT_FOUND)
+		if (rc == RN_TOK_NOT_SUPPORTED)
+			j->res->old_key_kept = 1;
+		else if (rc != RN_TOK_OK && rc != RN_TOK_NOT_FOUND)
 			return rn_map_tok(j, rc, RENEW_STEP_DELETE_OLD_KEY, err);
 	}
 	if (rn_state_remove(j->state_path, err, sizeof(err)) != 0)

@@ -126,6 +126,19 @@ static enum renew_rc inventory(struct rn_job *j, struct renew_inventory *inv)
 		rn_cert_list_free(c, nc);
 	}
 	free(t);
+	/* A renewal through a module that cannot delete certificates leaves
+	 * the old one behind: it is superseded, not due. */
+	for (size_t a = 0; a < inv->n_certs; a++) {
+		struct renew_cert_info *x = &inv->certs[a];
+		for (size_t b = 0; b < inv->n_certs; b++) {
+			const struct renew_cert_info *y = &inv->certs[b];
+			if (a != b && x->slot == y->slot && !strcmp(x->subject, y->subject) &&
+			    !strcmp(x->issuer, y->issuer) && y->not_after > x->not_after && !y->expired) {
+				x->superseded = 1;
+				x->due = 0;
+			}
+		}
+	}
 	return RENEW_OK;
 }
 
@@ -184,7 +197,8 @@ enum renew_rc rn_job_choose_cert(struct rn_job *j)
 		if (!chosen(j->o, &inv.certs[i]))
 			continue;
 		n_match++;
-		if (inv.certs[i].key_present == 0 && !j->o->id && !j->o->label)
+		if ((inv.certs[i].key_present == 0 || inv.certs[i].superseded) &&
+		    !j->o->id && !j->o->label)
 			continue;
 		hit = i;
 		n_hits++;

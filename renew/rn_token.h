@@ -24,6 +24,8 @@ enum rn_tok_rc {
 	RN_TOK_REMOVED,         /* CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID after removal... */
 	RN_TOK_NOT_FOUND,
 	RN_TOK_MODULE,          /* dlopen/dlsym/C_Initialize failed */
+	RN_TOK_NOT_SUPPORTED,   /* CKR_FUNCTION_NOT_SUPPORTED / CKR_ACTION_PROHIBITED
+				 * (OpenSC 0.23 cannot destroy certificates) */
 	RN_TOK_ERROR            /* any other CK_RV (err text names the call and CKR_) */
 };
 
@@ -113,6 +115,10 @@ enum rn_tok_rc rn_cert_find_exact(struct rn_session *s, const unsigned char *der
  * when it is not there: already deleted). */
 enum rn_tok_rc rn_cert_delete_exact(struct rn_session *s, const unsigned char *der,
 				    size_t der_len, char *err, size_t errlen);
+
+/* C_SetAttributeValue(CKA_ID = id) on the certificate with exactly this DER. */
+enum rn_tok_rc rn_cert_set_id(struct rn_session *s, const unsigned char *der, size_t der_len,
+			      const unsigned char *id, size_t id_len, char *err, size_t errlen);
 
 /* C_DestroyObject of the private and the public key with CKA_ID = id (either
  * may already be gone; RN_TOK_OK then). */

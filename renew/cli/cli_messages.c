@@ -136,4 +136,9 @@ void cli_report_success(FILE *f, const struct renew_result *res)
 	cli_fmt_time(res->new_not_before, a, sizeof(a));
 	cli_fmt_time(res->new_not_after, b, sizeof(b));
 	fprintf(f, _("  New certificate valid: %s to %s\n"), a, b);
+	if (res->old_cert_kept)
+		fprintf(f, "%s\n", _("  Note: this PKCS#11 module cannot delete certificates, so the old "
+				   "certificate is still on the key; applications should pick the newer one."));
+	if (res->old_key_kept)
+		fprintf(f, "%s\n", _("  Note: the old key pair was kept on the key with its certificate."));
 }

@@ -114,8 +114,8 @@ void cli_status_json(FILE *f, const struct renew_inventory *inv)
 			c->days_left);
 		fprintf(f, ", \"key_present\": %s",
 			c->key_present < 0 ? "null" : jbool(c->key_present));
-		fprintf(f, ", \"due\": %s, \"expired\": %s, \"pending\": %s}", jbool(c->due),
-			jbool(c->expired), jbool(c->pending));
+		fprintf(f, ", \"due\": %s, \"expired\": %s, \"pending\": %s, \"superseded\": %s}",
+			jbool(c->due), jbool(c->expired), jbool(c->pending), jbool(c->superseded));
 	}
 	fputs(inv != NULL && inv->n_certs ? "\n]\n" : "]\n", f);
 }
@@ -153,6 +153,8 @@ void cli_status_table(FILE *f, const struct renew_inventory *inv, long window_da
 						       : _("    Key pair:   unknown without the PIN\n"));
 		if (c->pending)
 			fputs(_("    Renewal:    pending at the CA: run 'ukey-renew install'\n"), f);
+		else if (c->superseded)
+			fputs(_("    Renewal:    replaced by a newer certificate on this key\n"), f);
 		else if (c->expired)
 			fputs(_("    Renewal:    the certificate has expired; the CA may refuse to "
 				"renew it: contact your CA\n"), f);

@@ -155,7 +155,11 @@ enum rn_cmp_rc rn_cmp_classify(struct rn_cmp *c, struct rn_cmp_outcome *out)
 		return RN_CMP_REJECTED;
 	}
 	if (hit != NULL) {
-		snprintf(out->detail, sizeof(out->detail), "%s", hit->text);
+		if (hit->rc == RN_CMP_ERROR && first[0] != '\0')
+			/* a local failure: name its root (e.g. the token's CK_RV) */
+			snprintf(out->detail, sizeof(out->detail), "%s (%s)", hit->text, first);
+		else
+			snprintf(out->detail, sizeof(out->detail), "%s", hit->text);
 		return hit->rc;
 	}
 	if (saw_error_msg) {

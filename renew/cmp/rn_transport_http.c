@@ -384,11 +384,15 @@ static enum rn_net_rc http_exchange(struct rn_transport *t, const unsigned char 
 				      RN_HTTP_CT, rbody, RN_HTTP_CT, 0 /* expect_asn1 */,
 				      RN_HTTP_MAX_RESP, (int)left, 0 /* keep_alive */);
 	BIO_free(rbody);
-	BIO_free_all(conn);
 	if (ans == NULL) {
+		BIO_free_all(conn);
 		rc = classify(h, err, errlen);
 		return rc;
 	}
+	/* OpenSSL 3.0 returns the connection BIO itself when it streams the
+	 * answer (expect_asn1 = 0): read it before the connection is freed,
+	 * and free it only once. */
+	int streamed = ans == conn;
 	/* the answer (a memory BIO in 3.0, but read it as a stream) */
 	size_t cap = 4096, n = 0;
 	unsigned char *buf = OPENSSL_malloc(cap);
@@ -411,11 +415,23 @@ static enum rn_net_rc http_exchange(struct rn_transport *t, const unsigned char 
 			cap *= 2;
 		}
 		int r = BIO_read(ans, buf + n, (int)(cap - n));
+		if (r <= 0 && streamed && BIO_should_retry(ans)) {
+			/* the socket is non-blocking: wait for more of the answer */
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			long wait_s = (long)(deadline - time(NULL));
+			if (wait_s > 0 && poll(&pfd, 1, (int)(wait_s * 1000)) > 0)
+				continue;
+			snprintf(err, errlen, "%s:%s: timeout reading the answer", h->host, h->port);
+			rc = RN_NET_UNREACHABLE;
+			break;
+		}
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 	}
-	BIO_free_all(ans);
+	if (!streamed)
+		BIO_free_all(ans);
+	BIO_free_all(conn);
 	if (buf == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return RN_NET_UNREACHABLE;

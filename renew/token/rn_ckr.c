@@ -192,6 +192,10 @@ enum rn_tok_rc rn_map_rv(struct rn_module *m, CK_SLOT_ID slot, CK_RV rv, const c
 	case CKR_CRYPTOKI_NOT_INITIALIZED:
 		rc = RN_TOK_MODULE;
 		break;
+	case CKR_FUNCTION_NOT_SUPPORTED:
+	case CKR_ACTION_PROHIBITED:
+		rc = RN_TOK_NOT_SUPPORTED;
+		break;
 	default:
 		rc = RN_TOK_ERROR;
 		break;

@@ -416,3 +416,37 @@ enum rn_tok_rc rn_keypair_delete(struct rn_session *s, const unsigned char *id, 
 	}
 	return first;
 }
+
+/* C_SetAttributeValue(CKA_ID) on every certificate with exactly this DER.
+ * Used when a module refuses a second certificate with the same CKA_ID
+ * (OpenSC's PKCS#15 layer: "non-unique ID") and cannot delete the old one:
+ * the old certificate steps aside so the new one can take its key's ID. */
+enum rn_tok_rc rn_cert_set_id(struct rn_session *s, const unsigned char *der, size_t der_len,
+			      const unsigned char *id, size_t id_len, char *err, size_t errlen)
+{
+	CK_OBJECT_HANDLE *h;
+	size_t n;
+	enum rn_tok_rc rc;
+
+	if (!der || !der_len || !id || !id_len) {
+		rn_seterr(err, errlen, "rn_cert_set_id: empty argument");
+		return RN_TOK_ERROR;
+	}
+	rc = find_exact_all(s, der, der_len, &h, &n, err, errlen);
+	if (rc != RN_TOK_OK)
+		return rc;
+	if (!n) {
+		free(h);
+		rn_seterr(err, errlen, "certificate not on the token");
+		return RN_TOK_NOT_FOUND;
+	}
+	for (size_t i = 0; i < n && rc == RN_TOK_OK; i++) {
+		CK_ATTRIBUTE a = { CKA_ID, (void *)id, (CK_ULONG)id_len };
+		CK_RV rv = s->m->f->C_SetAttributeValue(s->h, h[i], &a, 1);
+		rn_trace(s->m, "C_SetAttributeValue(session %lu, CKO_CERTIFICATE object %lu, CKA_ID) = %s",
+			 (unsigned long)s->h, (unsigned long)h[i], rn_ckr_name(rv));
+		rc = rn_map_rv(s->m, s->slot, rv, "C_SetAttributeValue", err, errlen);
+	}
+	free(h);
+	return rc;
+}

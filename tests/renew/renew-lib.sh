@@ -69,7 +69,7 @@ rl_env() {
 
 # ur ARGS…: ukey-renew with the test's module and configuration.
 ur() {
-	"$RENEW" --module "$MODULE" --config "$W/renew.conf" "$@"
+	"$RENEW" --module "$MODULE" --config "$W/renew.conf" ${RENEW_VERBOSE:+--verbose} "$@"
 }
 
 # expect CODE ARGS…: run ukey-renew, require exit CODE; output in $W/last.out.

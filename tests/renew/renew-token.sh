@@ -31,12 +31,24 @@ tok_sign_check() {
 		fail "signature of key $1 does not verify with its certificate"
 }
 
-# tok_snapshot NAME: the only certificate (ID in $W/NAME.id, PEM in $W/NAME.pem).
+# tok_snapshot NAME: the only certificate (ID in $W/NAME.id, PEM in
+# $W/NAME.pem). RENEW_OLD_CERT_KEPT=1 (OpenSC's module, which cannot delete
+# certificates): the newest of them.
 tok_snapshot() {
 	ids=$(tok_certs)
-	[ "$(printf '%s\n' "$ids" | grep -c .)" -eq 1 ] || fail "expected one certificate, got: $ids"
-	printf '%s\n' "$ids" >"$W/$1.id"
-	tok_cert "$ids" "$W/$1.pem"
+	n=$(printf '%s\n' "$ids" | grep -c .)
+	if [ "$n" -ne 1 ] && [ -z "${RENEW_OLD_CERT_KEPT:-}" ]; then
+		fail "expected one certificate, got: $ids"
+	fi
+	best= best_end=0 k=0
+	for id in $ids; do
+		k=$((k + 1))
+		tok_cert "$id" "$W/$1.$k.pem"
+		end=$(date -d "$(openssl x509 -in "$W/$1.$k.pem" -noout -enddate | sed 's/notAfter=//')" +%s)
+		if [ "$end" -ge "$best_end" ]; then best=$id best_end=$end; cp "$W/$1.$k.pem" "$W/$1.pem"; fi
+	done
+	[ -n "$best" ] || fail "no certificate on the token"
+	printf '%s\n' "$best" >"$W/$1.id"
 }
 
 # tok_check_renewed: one certificate, issued by the test root, not the old

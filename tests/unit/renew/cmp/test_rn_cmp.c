@@ -528,10 +528,16 @@ END_TEST
 
 /* ---- a key like the token's: RSA with a custom RSA_METHOD whose private
  * operations go elsewhere (here: to a software key), public part only ---- */
+static int tok_removed;
+
 static int tok_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 			int padding)
 {
 	RSA *real = RSA_get_app_data(rsa);
+	if (tok_removed) {
+		ERR_raise_data(ERR_LIB_RSA, ERR_R_OPERATION_FAIL, "C_Sign: CKR_DEVICE_REMOVED");
+		return -1;
+	}
 	if (padding != RSA_PKCS1_PADDING && padding != RSA_NO_PADDING)
 		return -1;
 	return RSA_private_encrypt(flen, from, to, real, padding);
@@ -604,6 +610,32 @@ START_TEST(kur_token_like_key)
 	rn_cmp_free(c);
 	t->base.destroy(&t->base);
 	mock_stop();
+	fx_free(&f);
+	token_like_free();
+}
+END_TEST
+
+START_TEST(kur_token_fails)
+{
+	/* the token goes away before the request is signed: a local error
+	 * naming the token's answer, nothing sent */
+	struct fixture f;
+	struct rn_cmp_outcome out;
+	fx_init(&f, NULL);
+	EVP_PKEY_free(f.key);
+	f.key = token_like_key("user");
+	struct canned_transport t = { { canned_exchange, canned_destroy }, NULL, 0, 0 };
+	struct rn_cmp *c = client(&f, &t.base, NULL);
+	tok_removed = 1;
+	enum rn_cmp_rc rc = rn_cmp_request(c, &out);
+	tok_removed = 0;
+	ck_assert_msg(rc == RN_CMP_ERROR, "rc %d: %s", rc, out.detail);
+	ck_assert_msg(strstr(out.detail, "CKR_DEVICE_REMOVED") != NULL, "%s", out.detail);
+	if (getenv("RN_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "token failure: %s\n", out.detail);
+	ck_assert_int_eq(t.count, 0);
+	rn_cmp_outcome_clear(&out);
+	rn_cmp_free(c);
 	fx_free(&f);
 	token_like_free();
 }
@@ -1122,6 +1154,7 @@ int main(void)
 	tcase_add_test(tc, kur_resume);
 	tcase_add_test(tc, kur_on_cert_refused);
 	tcase_add_test(tc, kur_token_like_key);
+	tcase_add_test(tc, kur_token_fails);
 	tcase_add_test(tc, garbage_answers);
 	tcase_add_test(tc, untrusted_protection);
 	tcase_add_test(tc, cmp_over_network_errors);
