@@ -216,7 +216,8 @@ enum renew_rc rn_phase_wait(struct rn_job *j, int wait)
 			.type = RENEW_EV_WAITING, .step = RENEW_STEP_WAIT,
 			.elapsed_s = elapsed, .next_poll_s = 0, .left_s = limit_s - elapsed,
 		};
-		rn_step(j, RENEW_STEP_WAIT);
+		if (j->res->step != RENEW_STEP_WAIT)
+			rn_step(j, RENEW_STEP_WAIT);
 		if (j->o->on_event)
 			j->o->on_event(&ev, j->o->arg);
 		if (j->o->dry_run) {
