@@ -498,7 +498,7 @@ START_TEST(run_status_json)
 	ck_assert(o[0] == '[');
 	ck_assert_ptr_nonnull(strstr(o, "\"token_label\": \"Test Key\", \"token_serial\": \"FT0001\""));
 	ck_assert_ptr_nonnull(strstr(o, "\"days_left\": 20, \"key_present\": null, \"due\": true, "
-				    "\"expired\": false, \"pending\": false}"));
+				    "\"expired\": false, \"pending\": false, \"superseded\": false}"));
 	ck_assert_ptr_nonnull(strstr(o, "},\n  {"));
 	free(o), free(e);
 	/* with python3 present, the output must be valid JSON */
