@@ -41,6 +41,7 @@ renew)
 	grep -q 'renewal succeeded' "$W/last.out" || fail "no success message"
 	cat "$W/last.out"
 	tok_check_renewed
+	tok_check_opensc
 	expect 0 status
 	;;
 rekey)
@@ -48,6 +49,7 @@ rekey)
 	old_keys=$(p11 --login --pin env:UKEY_TEST_PIN -O --type privkey 2>/dev/null | grep -c 'ID:')
 	expect 0 renew --rekey --pin-env UKEY_TEST_PIN
 	tok_check_renewed
+	tok_check_opensc
 	[ "$(cat "$W/old.id")" != "$(cat "$W/new.id")" ] || fail "rekey kept the key id"
 	keys=$(p11 --login --pin env:UKEY_TEST_PIN -O --type privkey 2>/dev/null | sed -n 's/^ *ID: *//p')
 	printf '%s\n' "$keys" | grep -qx "$(cat "$W/new.id")" || fail "new key missing"

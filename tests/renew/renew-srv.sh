@@ -97,8 +97,14 @@ mock_stop() {
 # oldCertId of a kur against it), later notAfter.
 mock_rsp_cert() {
 	serial=$(openssl x509 -in "$W/old.pem" -noout -serial | sed 's/^serial=//')
-	openssl x509 -in "$W/old.pem" -CA "$W/ca.pem" -CAkey "$W/ca.key" -set_serial "0x$serial" \
-		-days "$1" -out "$W/mock-rsp.pem" 2>"$W/x509.err" || { cat "$W/x509.err" >&2; fail "cannot make the mock's certificate"; }
+	subj=$(openssl x509 -in "$W/old.pem" -noout -subject -nameopt compat | sed 's/^subject=//')
+	openssl x509 -in "$W/old.pem" -noout -pubkey >"$W/old.pub.pem"
+	printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' \
+		>"$W/mock.ext"
+	openssl x509 -new -subj "$subj" -force_pubkey "$W/old.pub.pem" -CA "$W/ca.pem" \
+		-CAkey "$W/ca.key" -set_serial "0x$serial" -days "$1" -extfile "$W/mock.ext" \
+		-out "$W/mock-rsp.pem" 2>"$W/x509.err" ||
+		{ cat "$W/x509.err" >&2; fail "cannot make the mock's certificate"; }
 }
 
 case_mock() {

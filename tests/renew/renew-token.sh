@@ -64,3 +64,25 @@ tok_check_renewed() {
 	[ "$new_end" -gt "$old_end" ] || fail "notAfter not later"
 	tok_sign_check "$(cat "$W/new.id")" "$W/new.pem"
 }
+
+# tok_check_opensc: OpenSC's own tools (an independent reading of the
+# PKCS#15 layout) still list the renewed certificate with its key and sign
+# with it — only on the virtual FTCOS token (UKEY_TEST_STATE set).
+tok_check_opensc() {
+	[ -n "${UKEY_TEST_STATE:-}" ] || return 0
+	osc=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
+	[ -f "$osc" ] || return 0
+	cnf=$D/../e2e/openssl-legacy.cnf
+	id=$(cat "$W/new.id")
+	OPENSSL_CONF=$cnf pkcs15-tool -D >"$W/p15.out" 2>&1 || { cat "$W/p15.out"; fail "pkcs15-tool -D"; }
+	grep -qi "ID *: *$id" "$W/p15.out" || { cat "$W/p15.out"; fail "pkcs15-tool -D does not list ID $id"; }
+	[ "$(grep -c 'X.509 Certificate' "$W/p15.out")" -ge 1 ] || fail "pkcs15-tool -D lists no certificate"
+	printf 'opensc check\n' >"$W/omsg"
+	OPENSSL_CONF=$cnf pkcs11-tool --module "$osc" --login --pin env:UKEY_TEST_PIN --sign \
+		-m SHA256-RSA-PKCS --id "$id" --input-file "$W/omsg" --output-file "$W/osig" >/dev/null 2>&1 ||
+		fail "OpenSC cannot sign with the renewed key"
+	openssl x509 -in "$W/new.pem" -pubkey -noout >"$W/npub.pem"
+	openssl dgst -sha256 -verify "$W/npub.pem" -signature "$W/osig" "$W/omsg" >/dev/null ||
+		fail "OpenSC's signature does not verify with the renewed certificate"
+	note "OpenSC lists and signs with the renewed key $id"
+}
