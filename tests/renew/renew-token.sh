@@ -67,9 +67,10 @@ tok_check_renewed() {
 
 # tok_check_opensc: OpenSC's own tools (an independent reading of the
 # PKCS#15 layout) still list the renewed certificate with its key and sign
-# with it — only on the virtual FTCOS token (UKEY_TEST_STATE set).
+# with it — on the virtual FTCOS token (RENEW_OPENSC_CHECK=1; OpenSC reads
+# no Watchdata token).
 tok_check_opensc() {
-	[ -n "${UKEY_TEST_STATE:-}" ] || return 0
+	[ -n "${RENEW_OPENSC_CHECK:-}" ] || return 0
 	osc=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
 	[ -f "$osc" ] || return 0
 	cnf=$D/../e2e/openssl-legacy.cnf
