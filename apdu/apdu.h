@@ -204,6 +204,13 @@ ukey_rv ukey_sm_3des_ecb(const uint8_t *key, size_t keylen, int enc,
 /* ISO 9797-1 padding method 2: append 80 then 00 up to a multiple of 8
  * (always at least one byte). Returns padded length or 0 if outsz too small. */
 size_t ukey_sm_pad80(const uint8_t *in, size_t len, uint8_t *out, size_t outsz);
+/* SM4 (GB/T 32907, 128-bit key and block) in the same private context
+ * (OpenSSL 3's default provider), no padding: len must be a non-zero
+ * multiple of 16; in-place allowed. enc = 1 encrypt, 0 decrypt. */
+ukey_rv ukey_sm4_ecb(const uint8_t key[16], int enc, const uint8_t *in,
+		     size_t len, uint8_t *out);
+ukey_rv ukey_sm4_cbc(const uint8_t key[16], const uint8_t iv[16], int enc,
+		     const uint8_t *in, size_t len, uint8_t *out);
 /* Release the private library context (called from C_Finalize paths). */
 void ukey_sm_cleanup(void);
 

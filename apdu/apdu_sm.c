@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * DES/3DES primitives for secure messaging. Single DES lives in OpenSSL 3's
- * legacy provider; we load it (and "default" for 3DES) into a private
- * OSSL_LIB_CTX so the application's own provider configuration is never
- * changed.
+ * DES/3DES and SM4 primitives for secure messaging. Single DES lives in
+ * OpenSSL 3's legacy provider; we load it (and "default" for 3DES and SM4,
+ * GB/T 32907) into a private OSSL_LIB_CTX so the application's own provider
+ * configuration is never changed.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -62,11 +62,11 @@ void ukey_sm_cleanup(void)
 }
 
 /* One-shot encrypt/decrypt without padding. */
-static ukey_rv sm_crypt(const char *cipher, const uint8_t *key, size_t keylen,
-			const uint8_t *iv, int enc, const uint8_t *in,
-			size_t len, uint8_t *out)
+static ukey_rv sm_crypt_blk(const char *cipher, size_t blk, const uint8_t *key,
+			    size_t keylen, const uint8_t *iv, int enc,
+			    const uint8_t *in, size_t len, uint8_t *out)
 {
-	if (len == 0 || len % 8 != 0 || len > SM_MAX_DATA)
+	if (len == 0 || len % blk != 0 || len > SM_MAX_DATA)
 		return UKEY_E_ARGS;
 	EVP_CIPHER *c = sm_fetch(cipher);
 	if (c == NULL)
@@ -93,6 +93,13 @@ done:
 	EVP_CIPHER_CTX_free(cx); /* cleanses the key schedule */
 	EVP_CIPHER_free(c);
 	return rv;
+}
+
+static ukey_rv sm_crypt(const char *cipher, const uint8_t *key, size_t keylen,
+			const uint8_t *iv, int enc, const uint8_t *in,
+			size_t len, uint8_t *out)
+{
+	return sm_crypt_blk(cipher, 8, key, keylen, iv, enc, in, len, out);
 }
 
 /* CBC-encrypt data and return the last ciphertext block. */
@@ -170,4 +177,22 @@ size_t ukey_sm_pad80(const uint8_t *in, size_t len, uint8_t *out, size_t outsz)
 	out[len] = 0x80;
 	memset(out + len + 1, 0, padded - len - 1);
 	return padded;
+}
+
+ukey_rv ukey_sm4_ecb(const uint8_t key[16], int enc, const uint8_t *in,
+		     size_t len, uint8_t *out)
+{
+	if (key == NULL || in == NULL || out == NULL)
+		return UKEY_E_ARGS;
+	return sm_crypt_blk("SM4-ECB", 16, key, 16, NULL, enc ? 1 : 0, in, len,
+			    out);
+}
+
+ukey_rv ukey_sm4_cbc(const uint8_t key[16], const uint8_t iv[16], int enc,
+		     const uint8_t *in, size_t len, uint8_t *out)
+{
+	if (key == NULL || iv == NULL || in == NULL || out == NULL)
+		return UKEY_E_ARGS;
+	return sm_crypt_blk("SM4-CBC", 16, key, 16, iv, enc ? 1 : 0, in, len,
+			    out);
 }

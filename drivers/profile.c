@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "profile.h"
+#include "profile_builtin.h"
 
 #ifndef UKEY_PROFILE_INSTALL_DIR
 #define UKEY_PROFILE_INSTALL_DIR "/usr/local/share/ukey/vendor-profiles"
@@ -475,6 +476,43 @@ out:
 	return rv;
 }
 
+/* Does the colon-separated list name the install dir? */
+static int names_install_dir(const char *dirs)
+{
+	static const char inst[] = UKEY_PROFILE_INSTALL_DIR;
+	const size_t il = sizeof(inst) - 1;
+
+	for (const char *p = dirs; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL)
+		if (strncmp(p, inst, il) == 0 && (p[il] == ':' || p[il] == 0))
+			return 1;
+	return 0;
+}
+
+/* The compiled-in copies of vendor-profiles/, through the same parser and
+ * the same reports as files (their file names are the override keys). */
+static ukey_rv load_builtins(ukey_profile_set *set, size_t *cap,
+			     void (*report)(const char *))
+{
+	ukey_profile *prof = malloc(sizeof(*prof));
+	ukey_rv rv = UKEY_OK;
+
+	if (!prof)
+		return UKEY_E_NOMEM;
+	for (size_t i = 0; i < ukey_profile_builtins_n && rv == UKEY_OK; i++) {
+		const ukey_profile_builtin *b = &ukey_profile_builtins[i];
+		char file[300], err[300 + 256];
+
+		snprintf(file, sizeof(file), "built-in:%s", b->file);
+		if (ukey_profile_parse((const char *)b->text, b->len, file, prof, err,
+				       sizeof(err)) == UKEY_OK)
+			rv = set_put(set, cap, prof);
+		else
+			report_line(report, err);
+	}
+	free(prof);
+	return rv;
+}
+
 ukey_rv ukey_profiles_load(const char *dirs, ukey_profile_set *out,
 			   void (*report)(const char *line))
 {
@@ -487,6 +525,17 @@ ukey_rv ukey_profiles_load(const char *dirs, ukey_profile_set *out,
 	out->n = 0;
 	if (!dirs)
 		return UKEY_OK;
+	/* The install dir stands for its compiled-in copy too: built-in
+	 * profiles are the lowest layer, any file of the same name in the
+	 * install dir or a later dir replaces one. */
+	if (names_install_dir(dirs)) {
+		ukey_rv rv = load_builtins(out, &cap, report);
+
+		if (rv) {
+			ukey_profiles_free(out);
+			return rv;
+		}
+	}
 	p = dirs;
 	while (*p) {
 		const char *e = strchr(p, ':');

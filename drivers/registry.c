@@ -5,11 +5,11 @@
 #include "driver.h"
 
 extern const ukey_driver ukey_ftcos_driver;
-/* extern const ukey_driver ukey_gmt0017_driver;  (Watchdata / GM/T 0017) */
+extern const ukey_driver ukey_gmt0017_driver; /* Watchdata / GM/T 0017 */
 
 static const ukey_driver *const drivers[] = {
 	&ukey_ftcos_driver,
-	/* &ukey_gmt0017_driver, */
+	&ukey_gmt0017_driver,
 };
 
 const ukey_driver *ukey_driver_find(const char *name)

@@ -283,7 +283,7 @@ static CK_RV create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 		goto out;
 	ukey_rv ur = s->token->card.drv->write_object(&s->token->card, &o);
 	p11_token_end(s);
-	rv = p11_token_rv(s, ur);
+	rv = ur == UKEY_E_SW_REF_NOT_FOUND ? CKR_TEMPLATE_INCONSISTENT : p11_token_rv(s, ur);
 	if (rv == CKR_OK) {
 		*phObject = p11_objs_reload_find(s, &o);
 		if (*phObject == CK_INVALID_HANDLE)

@@ -90,6 +90,14 @@ max_files           = 16
 # Security: challenge length, PIN key = SHA-1(PIN)[0..15], cryptograms
 # SM4-ECB; new PINs travel in a 48-byte SM4-ECB block.
 challenge_len       = 8
+# VerifyPIN/ChangePIN/UnblockPIN cryptogram, one of the two candidates of
+# the reference (shared/reference/watchdata-gmt0017.md):
+#   challenge-pad80  key = SHA-1(PIN)[0..15], block = challenge || 80 00*7
+#                    (docs/watchdata-wire.md, the virtual token's rule)
+#   gm3000           key = SHA-1(PIN NUL-padded to >= 16 bytes)[0..15],
+#                    block = LE16(8) || challenge || 80 00*5 (the published
+#                    Longmai GM3000 layout)
+pin_cryptogram      = challenge-pad80
 pin_block_len       = 48
 pin_retries         = 10
 dev_auth_alg        = sm4-ecb
@@ -98,6 +106,9 @@ dev_auth_key        = 31 32 33 34 35 36 37 38 31 32 33 34 35 36 37 38
 devinfo_len         = 288
 pubkey_blob_len     = 268
 rsa_bits            = 1024, 2048
+# raw: RSASignData is raw RSA on a host-formatted block (PKCS#1 v1.5 and
+# PSS both work); pkcs1: the card pads itself, the driver sends the
+# DigestInfo only and refuses PSS / raw X.509 blocks.
 rsa_sign            = raw
 rsa_decrypt         = no
 # Objects created by ukey (and by `ukey-vtoken init`).

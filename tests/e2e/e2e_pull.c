@@ -81,15 +81,24 @@ static void on_alarm(int sig)
 static void start_own_card(const char *vtoken, const char *port, const char *state,
 			   const char *pull, const char *logpath, const char *ack)
 {
+	/* The card OS and ATR of the token (default FTCOS); the Watchdata
+	 * tests set UKEY_E2E_VTOKEN_OS=gmt0017 UKEY_E2E_VTOKEN_ATR=... */
+	const char *os = getenv("UKEY_E2E_VTOKEN_OS");
+	const char *atr = getenv("UKEY_E2E_VTOKEN_ATR");
+
+	if (!os || !*os)
+		os = "ftcos";
+	if (!atr || !*atr)
+		atr = "ftcos-pk01c";
 	own_card = fork();
 	if (own_card == 0) {
 		if (pull)
-			execl(vtoken, vtoken, "--os", "ftcos", "--atr", "ftcos-pk01c",
+			execl(vtoken, vtoken, "--os", os, "--atr", atr,
 			      "--port", port, "--state", state, "--pull-after", pull,
 			      "--reconnect-after-pull", "300", "--apdu-log", logpath,
 			      ack, (char *)NULL);
 		else
-			execl(vtoken, vtoken, "--os", "ftcos", "--atr", "ftcos-pk01c",
+			execl(vtoken, vtoken, "--os", os, "--atr", atr,
 			      "--port", port, "--state", state, "--apdu-log", logpath,
 			      ack, (char *)NULL);
 		_exit(127);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * DES/3DES secure-messaging primitives.
+ * DES/3DES and SM4 secure-messaging primitives.
  *
  * Expected values were computed independently with the openssl CLI
  * (OpenSSL 3.0, Debian 12) and pasted here; the command is next to each.
@@ -187,6 +187,54 @@ START_TEST(ftcos_trace_create_df)
 }
 END_TEST
 
+/*
+ * SM4, GB/T 32907-2016 appendix A (the standard's published examples):
+ * key = plaintext = 01 23 45 67 89 AB CD EF FE DC BA 98 76 54 32 10;
+ * example 1, one encryption: 68 1E DF 34 D2 06 96 5E 86 B3 E9 4F 53 6E 42 46;
+ * example 2, the plaintext encrypted 1 000 000 times under the same key:
+ * 59 52 98 C7 C6 FD 27 1F 04 02 F8 04 C3 3D 3F 66.
+ */
+START_TEST(sm4_gbt32907_vectors)
+{
+	uint8_t key[16], blk[16], back[16];
+	ck_assert_uint_eq(hex2bin("0123456789ABCDEFFEDCBA9876543210", key,
+				  sizeof(key)), 16);
+	ck_assert_int_eq(ukey_sm4_ecb(key, 1, key, 16, blk), UKEY_OK);
+	expect_hex(blk, 16, "681EDF34D206965E86B3E94F536E4246");
+	ck_assert_int_eq(ukey_sm4_ecb(key, 0, blk, 16, back), UKEY_OK);
+	ck_assert_mem_eq(back, key, 16);
+	/* example 2: one block, encrypted in place a million times */
+	memcpy(blk, key, 16);
+	for (long i = 0; i < 1000000; i++)
+		ck_assert_int_eq(ukey_sm4_ecb(key, 1, blk, 16, blk), UKEY_OK);
+	expect_hex(blk, 16, "595298C7C6FD271F0402F804C33D3F66");
+}
+END_TEST
+
+START_TEST(sm4_cbc_and_args)
+{
+	uint8_t key[16], iv[16] = {0}, in[32], out[32], back[32];
+	ck_assert_uint_eq(hex2bin("0123456789ABCDEFFEDCBA9876543210", key,
+				  sizeof(key)), 16);
+	memcpy(in, key, 16);
+	memcpy(in + 16, key, 16);
+	/* CBC with a zero IV: first block = ECB, second = E(c1 ^ p2) */
+	ck_assert_int_eq(ukey_sm4_cbc(key, iv, 1, in, 32, out), UKEY_OK);
+	expect_hex(out, 16, "681EDF34D206965E86B3E94F536E4246");
+	uint8_t x[16], c2[16];
+	for (int i = 0; i < 16; i++)
+		x[i] = (uint8_t)(out[i] ^ in[16 + i]);
+	ck_assert_int_eq(ukey_sm4_ecb(key, 1, x, 16, c2), UKEY_OK);
+	ck_assert_mem_eq(out + 16, c2, 16);
+	ck_assert_int_eq(ukey_sm4_cbc(key, iv, 0, out, 32, back), UKEY_OK);
+	ck_assert_mem_eq(back, in, 32);
+	ck_assert_int_eq(ukey_sm4_ecb(key, 1, in, 8, out), UKEY_E_ARGS);
+	ck_assert_int_eq(ukey_sm4_ecb(key, 1, in, 0, out), UKEY_E_ARGS);
+	ck_assert_int_eq(ukey_sm4_ecb(NULL, 1, in, 16, out), UKEY_E_ARGS);
+	ck_assert_int_eq(ukey_sm4_cbc(key, NULL, 1, in, 16, out), UKEY_E_ARGS);
+}
+END_TEST
+
 START_TEST(private_context_only)
 {
 	uint8_t mac[8];
@@ -246,6 +294,8 @@ int main(void)
 	tcase_add_test(tc, ftcos_trace_create_mf);
 	tcase_add_test(tc, ftcos_trace_create_ef);
 	tcase_add_test(tc, ftcos_trace_create_df);
+	tcase_add_test(tc, sm4_gbt32907_vectors);
+	tcase_add_test(tc, sm4_cbc_and_args);
 	tcase_add_test(tc, private_context_only);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
