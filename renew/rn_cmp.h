@@ -58,6 +58,9 @@ struct rn_cmp_outcome {
 	long check_after_s;
 	enum rn_net_rc net;
 	unsigned long fail_info;    /* PKIFailureInfo bits when rejected */
+	int error_msg;              /* RN_CMP_REJECTED came as a CMP error message
+				     * (the CA failed to process the request), not
+				     * as a decision on it */
 	char ca_text[512];          /* PKIStatusInfo statusString(s), joined */
 	char detail[512];           /* one technical line */
 };

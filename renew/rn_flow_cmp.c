@@ -20,6 +20,10 @@ static enum renew_rc cmp_fail(struct rn_job *j, enum rn_cmp_rc rc, const struct 
 	switch (rc) {
 	case RN_CMP_REJECTED:
 		snprintf(j->res->ca_text, sizeof(j->res->ca_text), "%s", out->ca_text);
+		/* A CMP error message is the server failing, not a decision on
+		 * the request: the manual's "login fails" class (exit 31). */
+		if (out->error_msg)
+			return rn_fail(j, RENEW_NETWORK, step, "%s", out->detail);
 		return rn_fail(j, RENEW_REJECTED, step, "the CA rejected the request: %s",
 			       out->ca_text[0] ? out->ca_text : out->detail);
 	case RN_CMP_NETWORK:
@@ -210,6 +214,20 @@ static int sleep_tick(struct rn_job *j, long secs, long limit_s)
 enum renew_rc rn_phase_wait(struct rn_job *j, int wait)
 {
 	long limit_s = (j->o->wait_limit_minutes > 0 ? j->o->wait_limit_minutes : 30) * 60;
+	/* The CA said when to ask again (checkAfter, kept in st.next_poll):
+	 * wait for it; a plain install does not sit out a long wait. */
+	long until = (long)difftime(j->st.next_poll, time(NULL));
+	if (until > 0 && !j->o->dry_run) {
+		if (!wait && until > 60) {
+			j->res->check_after_s = until;
+			return rn_fail(j, RENEW_PENDING, RENEW_STEP_WAIT,
+				       "the CA asked to check again in %ld s", until);
+		}
+		rn_step(j, RENEW_STEP_WAIT);
+		if (sleep_tick(j, until, limit_s))
+			return rn_fail(j, RENEW_PENDING, RENEW_STEP_WAIT,
+				       "still pending after %ld minutes", limit_s / 60);
+	}
 	for (;;) {
 		long elapsed = (long)difftime(time(NULL), j->st.created);
 		struct renew_event ev = {
@@ -221,7 +239,7 @@ enum renew_rc rn_phase_wait(struct rn_job *j, int wait)
 		if (j->o->on_event)
 			j->o->on_event(&ev, j->o->arg);
 		if (j->o->dry_run) {
-			rn_dry(j, "would poll %s for the pending request", j->o->server);
+			rn_dry(j, "poll %s for the pending request", j->o->server);
 			return rn_fail(j, RENEW_DRY_RUN, RENEW_STEP_WAIT, "dry run: stopped before polling");
 		}
 		struct rn_cmp_outcome out;

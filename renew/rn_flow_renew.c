@@ -48,7 +48,7 @@ enum renew_rc rn_phase_write(struct rn_job *j)
 
 	rn_step(j, RENEW_STEP_WRITE_CERT);
 	if (j->o->dry_run) {
-		rn_dry(j, "would write the new certificate (CKA_ID as the key, label \"%s\"), "
+		rn_dry(j, "write the new certificate (CKA_ID as the key, label \"%s\"), "
 			  "read it back, then delete the old certificate%s", j->st.cert_label,
 		       j->st.rekey ? " and the old key pair" : "");
 		return rn_fail(j, RENEW_DRY_RUN, RENEW_STEP_WRITE_CERT, "dry run: stopped before writing");
@@ -214,7 +214,7 @@ static enum renew_rc run_new(struct rn_job *j, int wait)
 	if (j->st.rekey) {
 		rn_step(j, RENEW_STEP_GENERATE_KEY);
 		if (j->o->dry_run) {
-			rn_dry(j, "would generate a new RSA-2048 key pair on token %s", j->tok.label);
+			rn_dry(j, "generate a new RSA-2048 key pair on token %s", j->tok.label);
 			return rn_fail(j, RENEW_DRY_RUN, RENEW_STEP_GENERATE_KEY,
 				       "dry run: stopped before generating a key");
 		}
@@ -236,7 +236,7 @@ static enum renew_rc run_new(struct rn_job *j, int wait)
 	}
 	if (j->o->dry_run) {
 		rn_step(j, RENEW_STEP_SEND_REQUEST);
-		rn_dry(j, "would send a key update request for \"%s\" to %s", j->cert.label, j->o->server);
+		rn_dry(j, "send a key update request for \"%s\" to %s", j->cert.label, j->o->server);
 		return rn_fail(j, RENEW_DRY_RUN, RENEW_STEP_SEND_REQUEST,
 			       "dry run: stopped before the first message to the CA");
 	}

@@ -76,7 +76,7 @@ void cli_progress_event(struct cli_progress *p, const struct renew_event *ev)
 		break;
 	case RENEW_EV_DRY_RUN:
 		cli_progress_end(p);
-		fprintf(p->out, _("Dry run: would now: %s\n"), ev->text ? ev->text : "");
+		fprintf(p->out, _("Dry run: the next step would %s\n"), ev->text ? ev->text : "");
 		break;
 	}
 	fflush(p->out);

@@ -151,6 +151,7 @@ enum rn_cmp_rc rn_cmp_classify(struct rn_cmp *c, struct rn_cmp_outcome *out)
 			snprintf(st, sizeof(st), "rejection");
 		snprintf(out->detail, sizeof(out->detail), "CA %s: %s",
 			 saw_error_msg ? "answered with an error message" : "rejected the request", st);
+		out->error_msg = saw_error_msg;
 		ERR_clear_error();
 		return RN_CMP_REJECTED;
 	}
@@ -166,6 +167,7 @@ enum rn_cmp_rc rn_cmp_classify(struct rn_cmp *c, struct rn_cmp_outcome *out)
 		rn_cmp_status_text(c->ctx, out->ca_text, sizeof(out->ca_text));
 		snprintf(out->detail, sizeof(out->detail), "CA answered with an error message: %s",
 			 first);
+		out->error_msg = 1;
 		return RN_CMP_REJECTED;
 	}
 	if (saw_not_accepted) {

@@ -2,10 +2,11 @@
 /*
  * rn_transport_http.c — CMP over HTTP(S) (RFC 6712): one POST of
  * application/pkixcmp per message, no keep-alive, a whole-exchange timeout
- * and a 1 MiB answer limit, on OpenSSL's OSSL_HTTP_transfer. For https a
- * bio_update_fn puts an SSL BIO on the connection: TLS 1.2 or later, the
- * server's certificate verified against the configured roots and its host
- * name or IP address checked, a client certificate when the server asks.
+ * and a 1 MiB answer limit, on OpenSSL's OSSL_HTTP_transfer. For https the
+ * TLS handshake is done here on our own socket before OSSL_HTTP_transfer
+ * runs over it: TLS 1.2 or later, the server's certificate verified against
+ * the configured roots and its host name or IP address checked, a client
+ * certificate when the server asks.
  * Failures come back as one line and a class (unreachable / TLS / HTTP).
  */
 #include <arpa/inet.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/httperr.h>
@@ -45,51 +47,54 @@ struct rn_http {
 	void *trace_arg;
 	/* per exchange */
 	long verify_result;          /* X509_V_OK or the failure of the last handshake */
-	int handshake_seen;
 };
 
-static BIO *tls_cb(BIO *bio, void *arg, int connect, int detail)
+/* TLS on the connected socket fd, handshake done here (before OpenSSL's
+ * HTTP code sees the connection, which then reads and writes through the
+ * returned SSL BIO; it owns the socket). A bio_update_fn cannot be used:
+ * OpenSSL calls it to disconnect before a streamed answer (expect_asn1 = 0)
+ * is read, and the answer is lost. NULL on failure, with the error queue
+ * and h->verify_result telling why. */
+static BIO *tls_connect(struct rn_http *h, int fd, time_t deadline, int *timed_out)
 {
-	struct rn_http *h = arg;
-	if (!h->tls)
-		return bio;
-	if (connect) {
-		BIO *sbio = BIO_new(BIO_f_ssl());
-		SSL *ssl = sbio != NULL ? SSL_new(h->ssl_ctx) : NULL;
-		if (ssl == NULL) {
-			BIO_free(sbio);
-			return NULL;
-		}
-		int ok;
-		if (h->host_is_ip) {
-			ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h->host);
-		} else {
-			ok = SSL_set1_host(ssl, h->host) &&
-			     SSL_set_tlsext_host_name(ssl, h->host);
-		}
-		if (!ok) {
-			SSL_free(ssl);
-			BIO_free(sbio);
-			return NULL;
-		}
-		SSL_set_connect_state(ssl);
-		BIO_set_ssl(sbio, ssl, BIO_CLOSE);
-		h->handshake_seen = 1;
-		return BIO_push(sbio, bio);
+	*timed_out = 0;
+	SSL *ssl = SSL_new(h->ssl_ctx);
+	BIO *sock = ssl != NULL ? BIO_new_socket(fd, BIO_CLOSE) : NULL;
+	BIO *sbio = sock != NULL ? BIO_new(BIO_f_ssl()) : NULL;
+	if (sbio == NULL) {
+		if (sock != NULL)
+			BIO_free(sock); /* closes fd */
+		else
+			close(fd);
+		SSL_free(ssl);
+		return NULL;
 	}
-	/* disconnect: remember why the handshake failed, drop the SSL BIO */
-	SSL *ssl = NULL;
-	if (BIO_get_ssl(bio, &ssl) > 0 && ssl != NULL) {
-		if (!detail)
+	SSL_set_bio(ssl, sock, sock); /* ssl owns sock, sock owns fd */
+	BIO_set_ssl(sbio, ssl, BIO_CLOSE);
+	int ok;
+	if (h->host_is_ip)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h->host);
+	else
+		ok = SSL_set1_host(ssl, h->host) && SSL_set_tlsext_host_name(ssl, h->host);
+	while (ok) {
+		int r = SSL_connect(ssl);
+		if (r == 1)
+			return sbio;
+		int e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
 			h->verify_result = SSL_get_verify_result(ssl);
-		(void)ERR_set_mark();
-		BIO_ssl_shutdown(bio);
-		BIO *cbio = BIO_pop(bio);
-		BIO_free(bio);
-		(void)ERR_pop_to_mark();
-		return cbio;
+			break;
+		}
+		struct pollfd pfd = { .fd = fd,
+				      .events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT };
+		long left = (long)(deadline - time(NULL));
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000)) <= 0) {
+			*timed_out = 1;
+			break;
+		}
 	}
-	return bio;
+	BIO_free_all(sbio);
+	return NULL;
 }
 
 /* Turns the error queue after a failed OSSL_HTTP_transfer into a class and
@@ -182,7 +187,8 @@ static enum rn_net_rc classify(struct rn_http *h, char *err, size_t errlen)
 			    reason == HTTP_R_FAILED_READING_DATA ||
 			    reason == HTTP_R_ERROR_SENDING ||
 			    reason == HTTP_R_ERROR_RECEIVING)) {
-			snprintf(what, sizeof(what), "connection dropped by the server");
+			snprintf(what, sizeof(what), "connection dropped by the server%s",
+				 h->tls ? "" : " (does it want https?)");
 			decided = 1;
 		} else if (what[0] == '\0') {
 			snprintf(what, sizeof(what), "%s%s%s", rs != NULL ? rs : "transfer failed",
@@ -349,22 +355,48 @@ static enum rn_net_rc http_exchange(struct rn_transport *t, const unsigned char 
 		return RN_NET_UNREACHABLE;
 	}
 	h->verify_result = X509_V_OK;
-	h->handshake_seen = 0;
 	ERR_clear_error();
+	if (h->trace != NULL) {
+		char line[600];
+		snprintf(line, sizeof(line), "HTTP POST %s://%s:%s%s (%zu bytes)",
+			 h->tls ? "https" : "http", h->host, h->port, h->path, req_len);
+		h->trace(line, h->trace_arg);
+	}
 	time_t deadline = time(NULL) + h->timeout_s;
 	int fd = tcp_connect(h, deadline, err, errlen);
 	if (fd < 0) {
 		BIO_free(rbody);
 		return RN_NET_UNREACHABLE;
 	}
-	BIO *sock = BIO_new_socket(fd, BIO_CLOSE);
+	BIO *sock;
+	if (h->tls) {
+		int timed_out;
+		sock = tls_connect(h, fd, deadline, &timed_out);
+		if (sock == NULL) {
+			BIO_free(rbody);
+			if (timed_out) {
+				ERR_clear_error();
+				snprintf(err, errlen, "%s:%s: TLS handshake timeout after %ld s",
+					 h->host, h->port, h->timeout_s);
+				return RN_NET_UNREACHABLE;
+			}
+			if (ERR_peek_error() == 0 && h->verify_result == X509_V_OK) {
+				snprintf(err, errlen, "%s:%s: connection dropped by the server "
+					 "during the TLS handshake", h->host, h->port);
+				return RN_NET_TLS;
+			}
+			return classify(h, err, errlen);
+		}
+	} else {
+		sock = BIO_new_socket(fd, BIO_CLOSE);
+	}
 	BIO *conn = sock != NULL ? conn_filter() : NULL;
 	if (conn != NULL)
 		BIO_push(conn, sock);
 	if (conn == NULL) {
 		if (sock != NULL)
-			BIO_free(sock);
-		else
+			BIO_free_all(sock);
+		else if (!h->tls)
 			close(fd);
 		BIO_free(rbody);
 		snprintf(err, errlen, "out of memory");
@@ -373,14 +405,9 @@ static enum rn_net_rc http_exchange(struct rn_transport *t, const unsigned char 
 	long left = (long)(deadline - time(NULL));
 	if (left < 1)
 		left = 1;
-	if (h->trace != NULL) {
-		char line[600];
-		snprintf(line, sizeof(line), "HTTP POST %s://%s:%s%s (%zu bytes)",
-			 h->tls ? "https" : "http", h->host, h->port, h->path, req_len);
-		h->trace(line, h->trace_arg);
-	}
-	BIO *ans = OSSL_HTTP_transfer(NULL, h->host, h->port, h->path, h->tls,
-				      NULL, NULL, conn, NULL, tls_cb, h, 0, NULL,
+	/* TLS (if any) is already up under conn: OpenSSL sees a plain stream */
+	BIO *ans = OSSL_HTTP_transfer(NULL, h->host, h->port, h->path, 0,
+				      NULL, NULL, conn, NULL, NULL, NULL, 0, NULL,
 				      RN_HTTP_CT, rbody, RN_HTTP_CT, 0 /* expect_asn1 */,
 				      RN_HTTP_MAX_RESP, (int)left, 0 /* keep_alive */);
 	BIO_free(rbody);
@@ -429,8 +456,13 @@ static enum rn_net_rc http_exchange(struct rn_transport *t, const unsigned char 
 			break;
 		n += (size_t)r;
 	}
+	/* The caller owns the returned BIO (OpenSSL >= 3.0.1 takes a reference
+	 * on it, the streamed connection BIO too): drop that reference, then
+	 * the connection (and with it the socket, the SSL and the fd). */
 	if (!streamed)
 		BIO_free_all(ans);
+	else if (OpenSSL_version_num() >= 0x30000010L)
+		BIO_free(ans);
 	BIO_free_all(conn);
 	if (buf == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Issue 7, acceptance item 3: the fault matrix of `ukey-renew install` on a
+# virtual FTCOS token through ukey-pkcs11.so — the token pulled at every
+# APDU of install and the process SIGKILLed at every PKCS#11 write, same key
+# and --rekey (renew_faults.c says how). Included from
+# tests/renew/CMakeLists.txt (uses rn_src, rn_work, rn_secrets, rn_env).
+if(NOT TARGET ukey-pkcs11 OR NOT TARGET ukey-vtoken OR NOT TARGET ukey-e2e-p11
+   OR NOT COMMAND ukey_add_pcsc_test)
+  return()
+endif()
+
+add_executable(renew_faults ${rn_src}/renew_faults.c)
+target_link_libraries(renew_faults PRIVATE ukey-e2e-p11 PkgConfig::PCSC)
+
+foreach(m samekey rekey)
+  set(name renew_faults_${m})
+  set(dir "${rn_work}/${name}")
+  set(card "${rn_src}/renew-card $<TARGET_FILE:ukey-vtoken> ${dir} ${rn_secrets} {PORT}")
+  ukey_add_pcsc_test(NAME ${name} CARDS "${card}" TIMEOUT 170 LABELS renew faults
+    COMMAND env ${rn_env} MODULE=$<TARGET_FILE:ukey-pkcs11> SECRETS=${rn_secrets} W=${dir}
+                VTOKEN=$<TARGET_FILE:ukey-vtoken> FAULTS=$<TARGET_FILE:renew_faults>
+                UKEY_PROFILE_DIR=${UKEY_SOURCE_PROFILE_DIR}
+            sh ${rn_src}/renew-faults.sh ${m})
+endforeach()
