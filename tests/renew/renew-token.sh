@@ -2,9 +2,16 @@
 # Token-side checks of the renewal tests (sourced after renew-lib.sh), with
 # pkcs11-tool and OpenSSL as the independent judges. MODULE, PIN set.
 
-# p11 ARGS…: pkcs11-tool on the module under test.
+# p11 ARGS…: pkcs11-tool on the module under test. Sanitizer builds: the
+# uninstrumented pkcs11-tool needs the ASan/UBSan runtimes preloaded to load
+# an instrumented module (ukey-renew itself is instrumented).
 p11() {
-	pkcs11-tool --module "$MODULE" "$@"
+	if [ -n "${UKEY_E2E_PRELOAD:-}" ]; then
+		LD_PRELOAD=$UKEY_E2E_PRELOAD ASAN_OPTIONS="detect_leaks=0:${ASAN_OPTIONS:-}" \
+			pkcs11-tool --module "$MODULE" "$@"
+	else
+		pkcs11-tool --module "$MODULE" "$@"
+	fi
 }
 
 # tok_certs: the CKA_IDs of the certificates on the token, one per line.

@@ -289,7 +289,7 @@ static int card_start(long pull, const char *log)
 		av[a++] = "--state"; av[a++] = token_path;
 		if (pull > 0) {
 			av[a++] = "--pull-after"; av[a++] = pstr;
-			av[a++] = "--reconnect-after-pull"; av[a++] = "300";
+			av[a++] = "--reconnect-after-pull"; av[a++] = "50";
 		}
 		if (log) {
 			av[a++] = "--apdu-log"; av[a++] = log;
@@ -828,7 +828,7 @@ static void fault_point(int snap, long pull, int kill_at)
 		last = last_apdu(log);
 		if (last + 1 != (unsigned long)pull)
 			FAIL("%s: not reached: install stopped after APDU %lu (exit %d)", what, last, rc);
-		e2e_sleep_ms(350); /* --reconnect-after-pull 300 */
+		e2e_sleep_ms(100); /* --reconnect-after-pull 50 */
 	} else if (rc != 128 + SIGKILL) {
 		if (rc != 0)
 			FAIL("%s: install exited %d before the kill", what, rc);
