@@ -25,6 +25,12 @@
  * override dir (UKEY_PROFILE_DIR, colon-separated; later dirs override a
  * profile of the same file name). A malformed profile is reported as
  * "FILE:LINE: what is wrong" and skipped.
+ *
+ * The source tree's vendor-profiles/ are also compiled in (profile_builtin.h)
+ * as the lowest layer: whenever the list of dirs names the install dir, the
+ * built-in profiles are loaded first (file "built-in:vendor-profiles/NAME"),
+ * then any file of the same name replaces one. So a module copied anywhere
+ * knows every token of its source tree with no file and no variable.
  */
 #ifndef UKEY_PROFILE_H
 #define UKEY_PROFILE_H
@@ -68,7 +74,8 @@ typedef struct {
 	size_t n;
 } ukey_profile_set;
 
-/* Load all *.profile files of each directory in `dirs` (colon-separated).
+/* Load all *.profile files of each directory in `dirs` (colon-separated),
+ * after the built-in profiles if `dirs` names UKEY_PROFILE_INSTALL_DIR.
  * Errors in one file are reported through `report` (or stderr when NULL)
  * as "FILE:LINE: message" and that file is skipped. Never fails for bad
  * profiles; fails only for allocation errors. */

@@ -17,6 +17,7 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_ukey_builtin_p
 set(_arrays "")
 set(_table "")
 set(_i 0)
+string(REPEAT "0x..," 12 _twelve) # CMake regexes have no {n}
 foreach(_f IN LISTS _ukey_builtin_profiles)
   get_filename_component(_name "${_f}" NAME)
   if(NOT _name MATCHES "^[A-Za-z0-9_-][A-Za-z0-9._-]*\\.profile$")
@@ -29,7 +30,7 @@ foreach(_f IN LISTS _ukey_builtin_profiles)
     message(FATAL_ERROR "${_f}: larger than the loader's 64 KiB limit")
   endif()
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," _bytes "${_hex}")
-  string(REGEX REPLACE "((0x..,){12})" "\\1\n\t" _bytes "${_bytes}")
+  string(REGEX REPLACE "(${_twelve})" "\\1\n\t" _bytes "${_bytes}")
   string(APPEND _arrays
     "/* ${_name} */\nstatic const unsigned char builtin_${_i}[] = {\n\t${_bytes}0x00\n};\n\n")
   string(APPEND _table "\t{ \"vendor-profiles/${_name}\", builtin_${_i}, ${_len} },\n")

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The vendor profiles of the source tree, compiled into the module as its
- * defaults. The table is generated at build time (profile_builtin_gen.c,
- * profile_builtin.cmake) from vendor-profiles/*.profile, so the
- * files stay the one source; the text is parsed at load time by the same
+ * defaults. The table is generated from every vendor-profiles/NAME.profile
+ * by profile_builtin.cmake (when CMake runs), so the files stay the one
+ * source; the text is parsed at load time by the same
  * ukey_profile_parse as a file (see ukey_profiles_load in profile.h for
  * the precedence: built-in < install dir < UKEY_PROFILE_DIR).
  */

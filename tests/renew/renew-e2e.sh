@@ -108,21 +108,29 @@ wrongpin)
 	rl_start_ca
 	UKEY_TEST_PIN=000000 expect 4 apply --pin-env UKEY_TEST_PIN
 	no_request_sent wrongpin
-	token_unchanged_pin=1
+	# The token's PIN state after the wrong PIN (CKF_USER_PIN_COUNT_LOW /
+	# FINAL_TRY) is shown to the user.
+	grep -qE 'tries are left|ONE try is left' "$W/last.out" ||
+		{ cat "$W/last.out"; fail "tries left not shown"; }
+	# The right PIN still works afterwards (one wrong try, no more).
+	tok_sign_check "$(cat "$W/old.id")" "$W/old.pem"
 	;;
 lockedpin)
 	rl_start_ca
+	locked='The PIN of the key is locked'
 	i=0
 	while [ $i -lt 20 ]; do
 		set +e
 		UKEY_TEST_PIN=000000 ur apply --pin-env UKEY_TEST_PIN >"$W/last.out" 2>&1
 		set -e
-		grep -qi 'locked' "$W/last.out" && break
+		grep -q "$locked" "$W/last.out" && break
 		i=$((i + 1))
 	done
-	grep -qi 'locked' "$W/last.out" || fail "PIN never reported locked"
+	grep -q "$locked" "$W/last.out" || fail "PIN never reported locked"
+	note "locked after $((i + 1)) wrong PINs"
+	# Now even the right PIN is refused, and the CA hears nothing.
 	expect 4 apply --pin-env UKEY_TEST_PIN
-	grep -qi 'locked' "$W/last.out" || fail "locked PIN not reported"
+	grep -q "$locked" "$W/last.out" || fail "locked PIN not reported"
 	no_request_sent lockedpin
 	;;
 misbehave)
