@@ -10,13 +10,18 @@
  * Test hooks: UKEY_ASSISTANT_TRACE=1 prints "page: NAME" on every page change
  * and "shown: TEXT" for every text put on screen (stdout), so a test can wait
  * for a page and check that no untranslated message is shown.
+ * UKEY_ASSISTANT_TEST_PAUSE_STEP=N (a renew_step number) holds the worker
+ * UKEY_ASSISTANT_TEST_PAUSE_S seconds (default 3) when step N starts, once,
+ * after printing "paused: N": the test pulls the token in that window.
  */
 #include "as_logic.h"
 #include "as_main.h"
 
 #include <gtk/gtk.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct app {
 	GtkApplication *gapp;
@@ -91,6 +96,15 @@ static void w_on_event(const struct renew_event *ev, void *arg)
 	(void)arg;
 	if (ev->type != RENEW_EV_STEP && ev->type != RENEW_EV_WAITING)
 		return;
+	static int paused;
+	const char *ps = g_getenv("UKEY_ASSISTANT_TEST_PAUSE_STEP");
+	if (ev->type == RENEW_EV_STEP && ps != NULL && !paused && atoi(ps) == (int)ev->step) {
+		const char *pt = g_getenv("UKEY_ASSISTANT_TEST_PAUSE_S");
+		paused = 1;
+		printf("paused: %d\n", (int)ev->step);
+		fflush(stdout);
+		g_usleep((gulong)(pt ? atoi(pt) : 3) * G_USEC_PER_SEC);
+	}
 	struct ev_msg *e = g_new0(struct ev_msg, 1);
 	e->ev = *ev;
 	e->ev.text = NULL;
@@ -175,6 +189,10 @@ static gpointer worker_main(gpointer p)
 				snprintf(f->res.detail, sizeof(f->res.detail), "no server in renew.conf");
 			g_idle_add(on_finish_idle, f);
 			g_mutex_lock(&a->mu);
+			/* a PIN typed for a job that never asked for it */
+			explicit_bzero(a->pin, sizeof(a->pin));
+			a->pin_len = 0;
+			a->pin_state = 0;
 			continue;
 		}
 		g_mutex_unlock(&a->mu);
@@ -283,6 +301,19 @@ static void on_row_selected(GtkListBox *lb, GtkListBoxRow *row, gpointer p)
 		as_model_select(&a->m, gtk_list_box_row_get_index(row));
 		refresh(a);
 	}
+}
+
+static gboolean on_escape(GtkWidget *w, GVariant *args, gpointer p)
+{
+	(void)w; (void)args;
+	struct app *a = p;
+	if (a->m.page == AS_PAGE_PIN)
+		on_pin_cancel(NULL, a);
+	else if (!a->m.busy && a->m.page != AS_PAGE_TOKENS && a->m.page != AS_PAGE_PROGRESS)
+		on_close(NULL, a);
+	else
+		return FALSE;
+	return TRUE;
 }
 
 /* ---- view ---- */
@@ -522,7 +553,23 @@ static void activate(GtkApplication *gapp, gpointer p)
 	gtk_box_append(GTK_BOX(p4), bb2);
 	gtk_stack_add_named(a->stack, p4, "message");
 
+	/* Escape: Cancel on the PIN page, Close on the message pages */
+	GtkEventController *sc_ctl = gtk_shortcut_controller_new();
+	gtk_shortcut_controller_set_scope(GTK_SHORTCUT_CONTROLLER(sc_ctl), GTK_SHORTCUT_SCOPE_GLOBAL);
+	gtk_shortcut_controller_add_shortcut(GTK_SHORTCUT_CONTROLLER(sc_ctl),
+		gtk_shortcut_new(gtk_shortcut_trigger_parse_string("Escape"),
+				 gtk_callback_action_new(on_escape, a, NULL)));
+	gtk_widget_add_controller(GTK_WIDGET(a->win), sc_ctl);
+
 	gtk_window_set_child(a->win, root);
+	/* the fixed texts, for the trace (the zh_CN test checks them too) */
+	trace_text(a, gtk_window_get_title(a->win));
+	trace_text(a, gtk_button_get_label(a->renew_btn));
+	trace_text(a, gtk_label_get_label(GTK_LABEL(pl)));
+	trace_text(a, gtk_button_get_label(GTK_BUTTON(cancel)));
+	trace_text(a, gtk_button_get_label(a->pin_ok));
+	trace_text(a, gtk_button_get_label(a->close_btn));
+	trace_text(a, gtk_button_get_label(a->retry_btn));
 	a->shown_page = (enum as_page)-1;
 	refresh(a);
 	gtk_window_present(a->win);
@@ -547,6 +594,12 @@ int as_app_main(const struct renew_options *base, const struct rn_config *cfg, i
 	a->quit = 1;
 	g_cond_broadcast(&a->cond);
 	g_mutex_unlock(&a->mu);
+	/* librenew cannot cancel a running renewal (a wait may last the wait
+	 * limit): leave it, its state is saved; a later Renew resumes it */
+	if (a->m.busy) {
+		fflush(NULL);
+		_exit(st);
+	}
 	if (a->worker)
 		g_thread_join(a->worker);
 	g_object_unref(a->gapp);

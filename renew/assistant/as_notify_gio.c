@@ -39,7 +39,9 @@ static void on_signal(GDBusConnection *c, const gchar *sender, const gchar *path
 		const gchar *action = NULL;
 		g_variant_get(params, "(u&s)", &id, &action);
 		if (our_id(w, id)) {
-			gchar *argv[] = { (gchar *)w->self, NULL };
+			/* UKEY_ASSISTANT_OPEN_CMD: what the action starts (tests) */
+			const char *cmd = g_getenv("UKEY_ASSISTANT_OPEN_CMD");
+			gchar *argv[] = { (gchar *)(cmd && cmd[0] ? cmd : w->self), NULL };
 			GError *err = NULL;
 			if (!g_spawn_async(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, &err)) {
 				fprintf(stderr, "ukey-assistant: %s\n", err->message);
@@ -97,8 +99,10 @@ int as_notify_main(const struct renew_options *base, const char *self, long wait
 	struct wait_ctx w;
 	memset(&w, 0, sizeof(w));
 	w.self = self;
+	w.loop = g_main_loop_new(NULL, FALSE);
 	time_t now = as_now();
 	int failed = 0, sent = 0;
+	guint sub = 0;
 	for (size_t i = 0; i < inv.n_certs; i++) {
 		const struct renew_cert_info *c = &inv.certs[i];
 		if (c->superseded)
@@ -119,6 +123,11 @@ int as_notify_main(const struct renew_options *base, const char *self, long wait
 			failed = 1;
 			break;
 		}
+		if (wait_s > 0 && sub == 0)
+			/* before the first Notify: a click may come at once */
+			sub = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.Notifications", NULL,
+								 "/org/freedesktop/Notifications", NULL,
+								 G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &w, NULL);
 		char summary[256], body[1024], date[40], dl[64];
 		as_fmt_date(c->not_after, date, sizeof(date));
 		as_days_text(days, dl, sizeof(dl));
@@ -169,15 +178,12 @@ int as_notify_main(const struct renew_options *base, const char *self, long wait
 		printf("ukey-assistant --notify: %s\n", _("No reminder is due."));
 	if (bus != NULL && sent > 0 && wait_s > 0) {
 		w.open = w.n_ids;
-		w.loop = g_main_loop_new(NULL, FALSE);
-		guint s1 = g_dbus_connection_signal_subscribe(bus, NULL, "org.freedesktop.Notifications", NULL,
-							      "/org/freedesktop/Notifications", NULL,
-							      G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &w, NULL);
 		g_timeout_add_seconds((guint)wait_s, on_timeout, &w);
 		g_main_loop_run(w.loop);
-		g_dbus_connection_signal_unsubscribe(bus, s1);
-		g_main_loop_unref(w.loop);
 	}
+	g_main_loop_unref(w.loop);
+	if (sub != 0)
+		g_dbus_connection_signal_unsubscribe(bus, sub);
 	if (bus != NULL) {
 		g_dbus_connection_flush_sync(bus, NULL, NULL);
 		g_object_unref(bus);
