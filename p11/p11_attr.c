@@ -320,11 +320,14 @@ static CK_RV attr_common(p11_obj *po, CK_ATTRIBUTE_TYPE type,
 	*done = 1;
 	switch (type) {
 	case CKA_CLASS: return put_ulong(tmp, ck_class(o->cls), val, len);
-	case CKA_TOKEN: return put_bool(tmp, 1, val, len);
+	case CKA_TOKEN: return put_bool(tmp, !po->owner, val, len);
 	case CKA_PRIVATE: return put_bool(tmp, o->private_obj, val, len);
 	case CKA_MODIFIABLE: return put_bool(tmp, o->modifiable, val, len);
 	case CKA_LABEL: return put_bytes(o->label, strlen(o->label), val, len);
-	case CKA_COPYABLE: return put_bool(tmp, 0, val, len);
+	/* objects held in host memory (session objects, data objects,
+	 * certificates, public keys) can be copied; private keys cannot */
+	case CKA_COPYABLE:
+		return put_bool(tmp, o->cls != UKEY_OBJ_PRIVKEY, val, len);
 	case CKA_DESTROYABLE: return put_bool(tmp, 1, val, len);
 	default: *done = 0; return CKR_OK;
 	}
@@ -440,6 +443,18 @@ static CK_RV attr_key(p11_slot *s, p11_obj *po, CK_ATTRIBUTE_TYPE type,
 		free(tmp->heap);
 		tmp->heap = der;
 		return put_bytes(der, dl, val, len);
+	}
+	case CKA_ALLOWED_MECHANISMS: {
+		/* base §4.6 (v2.40 common key attributes): the list of
+		 * mechanisms the key may be used with. */
+		size_t n = p11_mech_for_key(s, priv, NULL, 0);
+		CK_MECHANISM_TYPE *l = calloc(n ? n : 1, sizeof(*l));
+		if (!l)
+			return CKR_HOST_MEMORY;
+		p11_mech_for_key(s, priv, l, n);
+		free(tmp->heap);
+		tmp->heap = (uint8_t *)l;
+		return put_bytes(l, n * sizeof(*l), val, len);
 	}
 	default:
 		break;

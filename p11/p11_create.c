@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * C_CreateObject: X.509 certificates, data objects, RSA public keys (via
- * drv->write_object) and RSA private key import (drv->import_rsa). Only
- * token objects: the card is the only place we keep anything.
+ * drv->write_object) and RSA private key import (drv->import_rsa);
+ * session objects (CKA_TOKEN false: data, certificates, public keys) in
+ * host memory; C_CopyObject.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,154 @@ static CK_RV import_private(p11_slot *s, const CK_ATTRIBUTE *t, CK_ULONG n,
 	return rv;
 }
 
+/* base §4.1.2, §5.7 C_CreateObject with CKA_TOKEN false: a session object
+ * in host memory, allowed in R/O sessions too; a private one needs the
+ * user logged in. Private keys never live in host memory: a session
+ * private key would be a scratch key record on the card, which no driver
+ * offers yet (CKR_TEMPLATE_INCONSISTENT, as before). */
+static CK_RV create_session_object(p11_slot *s, p11_session *se,
+				   const CK_ATTRIBUTE *t, CK_ULONG n,
+				   CK_ULONG cls, int priv,
+				   CK_OBJECT_HANDLE_PTR phObject)
+{
+	if (cls == CKO_PRIVATE_KEY || cls == CKO_SECRET_KEY)
+		return CKR_TEMPLATE_INCONSISTENT;
+	if (priv == 1 && s->token->login != CKU_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	ukey_object o;
+	memset(&o, 0, sizeof(o));
+	CK_RV rv = build_object(t, n, cls, &o);
+	if (rv == CKR_OK)
+		rv = p11_sobj_add(s, se, &o, phObject);
+	ukey_object_clear(&o);
+	return rv;
+}
+
+/* base §5.7 C_CopyObject: a data object, certificate or public key (token
+ * or session) copied with the template's changes (CKA_TOKEN, CKA_PRIVATE,
+ * CKA_LABEL, CKA_ID, CKA_MODIFIABLE): a session copy stays in host
+ * memory, a token copy is written like C_CreateObject's. Private keys are
+ * not copyable (CKA_COPYABLE false: CKR_ACTION_PROHIBITED). */
+static CK_RV copy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho,
+			 CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
+			 CK_OBJECT_HANDLE_PTR phNew)
+{
+	p11_slot *s;
+	p11_session *se;
+	CK_RV rv = p11_session_acquire(h, &s, &se);
+	if (rv != CKR_OK)
+		return rv;
+	ukey_object o;
+	memset(&o, 0, sizeof(o));
+	if (phNew == NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	rv = p11_tmpl_check(pTemplate, ulCount);
+	if (rv != CKR_OK)
+		goto out;
+	p11_obj *po;
+	rv = p11_obj_lookup(s, ho, &po);
+	if (rv != CKR_OK)
+		goto out;
+	if (po->o.cls == UKEY_OBJ_PRIVKEY) {
+		rv = CKR_ACTION_PROHIBITED;
+		goto out;
+	}
+	rv = p11_obj_load_value(s, po);
+	if (rv != CKR_OK)
+		goto out;
+	po = p11_obj_find(s, ho);
+	if (!po) {
+		rv = s->token ? CKR_OBJECT_HANDLE_INVALID : CKR_DEVICE_REMOVED;
+		goto out;
+	}
+	if (ukey_object_copy(&o, &po->o) != 0) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	int tok = po->owner ? 0 : 1;
+	for (CK_ULONG i = 0; i < ulCount; i++) {
+		const CK_ATTRIBUTE *a = &pTemplate[i];
+		int b = a->ulValueLen == sizeof(CK_BBOOL) ? *(CK_BBOOL *)a->pValue != 0 : -1;
+		switch (a->type) {
+		case CKA_TOKEN: case CKA_PRIVATE: case CKA_MODIFIABLE:
+			if (b < 0) {
+				rv = CKR_ATTRIBUTE_VALUE_INVALID;
+				goto out;
+			}
+			if (a->type == CKA_TOKEN)
+				tok = b;
+			else if (a->type == CKA_PRIVATE)
+				o.private_obj = b;
+			else
+				o.modifiable = b;
+			break;
+		case CKA_LABEL:
+			if (a->ulValueLen >= UKEY_LABEL_MAX) {
+				rv = CKR_ATTRIBUTE_VALUE_INVALID;
+				goto out;
+			}
+			memset(o.label, 0, sizeof(o.label));
+			if (a->ulValueLen)
+				memcpy(o.label, a->pValue, a->ulValueLen);
+			break;
+		case CKA_ID:
+			if (o.cls == UKEY_OBJ_DATA || a->ulValueLen > UKEY_ID_MAX) {
+				rv = o.cls == UKEY_OBJ_DATA ? CKR_ATTRIBUTE_TYPE_INVALID
+							    : CKR_ATTRIBUTE_VALUE_INVALID;
+				goto out;
+			}
+			if (a->ulValueLen)
+				memcpy(o.id, a->pValue, a->ulValueLen);
+			o.id_len = a->ulValueLen;
+			break;
+		default:
+			rv = CKR_ATTRIBUTE_READ_ONLY;
+			goto out;
+		}
+	}
+	if (o.private_obj && s->token->login != CKU_USER) {
+		rv = CKR_USER_NOT_LOGGED_IN;
+		goto out;
+	}
+	memset(o.drv_ref, 0, sizeof(o.drv_ref));
+	o.drv_ref_len = 0;
+	if (!tok) {
+		rv = p11_sobj_add(s, se, &o, phNew);
+		goto out;
+	}
+	rv = p11_write_access(s, se, o.private_obj);
+	if (rv != CKR_OK)
+		goto out;
+	if (!s->token->card.drv->write_object) {
+		rv = CKR_FUNCTION_NOT_SUPPORTED;
+		goto out;
+	}
+	rv = p11_token_begin(s);
+	if (rv != CKR_OK)
+		goto out;
+	ukey_rv ur = s->token->card.drv->write_object(&s->token->card, &o);
+	p11_token_end(s);
+	rv = p11_token_rv(s, ur);
+	if (rv == CKR_OK) {
+		*phNew = p11_objs_reload_find(s, &o);
+		if (*phNew == CK_INVALID_HANDLE)
+			rv = s->token ? CKR_GENERAL_ERROR : CKR_DEVICE_REMOVED;
+	}
+out:
+	ukey_object_clear(&o);
+	return p11_session_done(s, se, rv);
+}
+
+CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+		   CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
+		   CK_OBJECT_HANDLE_PTR phNewObject)
+{
+	return p11_log_rv("C_CopyObject", copy_object(hSession, hObject, pTemplate,
+						      ulCount, phNewObject));
+}
+
 static CK_RV create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 			   CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject)
 {
@@ -254,13 +403,16 @@ static CK_RV create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 	if (rv != CKR_OK)
 		goto out;
 	int tok = p11_tmpl_bool(pTemplate, ulCount, CKA_TOKEN);
-	if (tok == 0) {
-		/* Session objects are not supported: we keep no host-side
-		 * object store. */
-		rv = CKR_TEMPLATE_INCONSISTENT;
+	if (tok == -2) {
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
 		goto out;
 	}
 	int priv = p11_tmpl_bool(pTemplate, ulCount, CKA_PRIVATE);
+	if (tok == 0) {
+		rv = create_session_object(s, se, pTemplate, ulCount, cls, priv,
+					   phObject);
+		goto out;
+	}
 	rv = p11_write_access(s, se, cls == CKO_PRIVATE_KEY || priv == 1);
 	if (rv != CKR_OK)
 		goto out;

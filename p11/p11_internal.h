@@ -16,6 +16,7 @@
  *   p11_rsa.c      host-side RSA padding/verification helpers (OpenSSL)
  *   p11_sign.c     sign / verify / encrypt / decrypt / digest
  *   p11_keygen.c   C_GenerateKeyPair
+ *   p11_scratch.c  session private keys: scratch key records on the card
  *   p11_random.c   C_GenerateRandom / C_SeedRandom
  *   p11_stubs.c    everything we do not support
  *   p11_log.c      UKEY_DEBUG=p11 call tracing (never PINs)
@@ -96,6 +97,13 @@ typedef struct p11_obj {
 	size_t subject_len, issuer_len, serial_len, spki_len;
 	CK_DATE start, end;
 	int has_dates;
+	/* Session object (CKA_TOKEN false): the session that created it;
+	 * CK_INVALID_HANDLE for token objects. Kept in host memory in its
+	 * session's sobjs (data objects, certificates, public keys only). */
+	CK_SESSION_HANDLE owner;
+	/* A session key whose record is on the card (a scratch key record,
+	 * p11_scratch.c): deleted from the card when its session ends. */
+	int scratch;
 } p11_obj;
 
 void p11_obj_clear(p11_obj *po);
@@ -110,6 +118,9 @@ typedef struct p11_token {
 	CK_USER_TYPE login;         /* (CK_USER_TYPE)-1 => nobody */
 	ukey_pin_info pin_user, pin_so;
 	int have_pin_user, have_pin_so;
+	/* A wrong PIN was presented since the last successful verify
+	 * (CKF_*_PIN_COUNT_LOW; kept across our own resets). */
+	int pin_user_wrong, pin_so_wrong;
 
 	p11_obj *objs;
 	size_t nobjs;
@@ -121,6 +132,9 @@ typedef struct p11_token {
 	 * answer, reader or card gone): whatever code the driver made of it,
 	 * the operation reports a removal. */
 	int link_lost;
+	/* Scratch key records of dead owners found by the last listing, to
+	 * be deleted (p11_scratch_reclaim). */
+	ukey_objlist reclaim;
 } p11_token;
 
 #define P11_CLS_BIT(c) (1u << (unsigned)(c))
@@ -186,6 +200,10 @@ typedef struct p11_session {
 
 	p11_crypto_op sign, verify, enc, dec, dig;
 	int sign_active, verify_active, enc_active, dec_active, dig_active;
+
+	/* session objects created in this session (freed with it) */
+	p11_obj *sobjs;
+	size_t nsobjs;
 } p11_session;
 
 /* ----------------------------------------------------------------- slot */
@@ -300,6 +318,11 @@ void p11_slot_free_sessions(p11_slot *s);
 /* -------------------------------------------------------------- objects */
 
 p11_obj *p11_obj_find(p11_slot *s, CK_OBJECT_HANDLE h);
+/* Add a session object to se (takes o's buffers, o is zeroed); its handle. */
+CK_RV p11_sobj_add(p11_slot *s, p11_session *se, ukey_object *o,
+		   CK_OBJECT_HANDLE *out);
+/* Number of session objects of all live sessions of the slot. */
+size_t p11_sobj_count(const p11_slot *s);
 /* Visible to this session (private objects need a user login). */
 int p11_obj_visible(const p11_slot *s, const p11_obj *po);
 /* Get one attribute: CKR_OK with val and len pointing to data valid until
@@ -350,6 +373,19 @@ CK_OBJECT_HANDLE p11_objs_reload_find(p11_slot *s, const ukey_object *o);
 CK_RV p11_write_access(p11_slot *s, p11_session *se, int private_obj);
 unsigned p11_usage_from_template(const CK_ATTRIBUTE *t, CK_ULONG n, int priv);
 
+/* ------------------------------------------------- scratch key records */
+
+/* The card label of this process's scratch key records. */
+void p11_scratch_label(char *out, size_t cap);
+/* The label marks a scratch key record (hidden from the token objects). */
+int p11_scratch_is(const char *label);
+/* A scratch record whose owner cannot be alive (slot lock held). */
+int p11_scratch_reclaimable(const p11_slot *s, const ukey_object *o);
+/* Delete t->reclaim's records (own transaction; errors ignored). */
+void p11_scratch_reclaim(p11_slot *s);
+/* Delete the session's scratch records from the card (slot lock held). */
+void p11_scratch_end_session(p11_slot *s, p11_session *se);
+
 /* ----------------------------------------------------------- mechanisms */
 
 typedef struct {
@@ -362,6 +398,11 @@ typedef struct {
 const p11_mech_desc *p11_mech_lookup(CK_MECHANISM_TYPE type);
 /* The card OS can generate/import a key of this size (profile rsa_bits). */
 int p11_mech_key_size_ok(const p11_slot *s, CK_ULONG bits);
+/* The mechanisms an RSA key of the slot's token can be used with (private:
+ * sign/decrypt on the card; public: verify/encrypt on the host), for
+ * CKA_ALLOWED_MECHANISMS. Returns the count (out holds min(count, cap)). */
+size_t p11_mech_for_key(const p11_slot *s, int priv, CK_MECHANISM_TYPE *out,
+			size_t cap);
 
 /* ------------------------------------------------------------ host RSA */
 

@@ -13,9 +13,6 @@
 static CK_RV check_templates(const CK_ATTRIBUTE *pub, CK_ULONG npub,
 			     const CK_ATTRIBUTE *priv, CK_ULONG npriv)
 {
-	if (p11_tmpl_bool(pub, npub, CKA_TOKEN) == 0 ||
-	    p11_tmpl_bool(priv, npriv, CKA_TOKEN) == 0)
-		return CKR_TEMPLATE_INCONSISTENT; /* no session keys */
 	if (p11_tmpl_bool(priv, npriv, CKA_SENSITIVE) == 0 ||
 	    p11_tmpl_bool(priv, npriv, CKA_EXTRACTABLE) == 1 ||
 	    p11_tmpl_bool(priv, npriv, CKA_PRIVATE) == 0)
@@ -50,6 +47,45 @@ static CK_RV check_templates(const CK_ATTRIBUTE *pub, CK_ULONG npub,
 	return CKR_OK;
 }
 
+/* The generated pair as session objects of se (scratch records). */
+static CK_RV session_keys(p11_slot *s, p11_session *se,
+			  const ukey_keygen_params *kp, const char *label,
+			  ukey_object *opub, ukey_object *opriv,
+			  CK_OBJECT_HANDLE_PTR phPub, CK_OBJECT_HANDLE_PTR phPriv)
+{
+	ukey_object *ko[2] = { opriv, opub };
+	CK_OBJECT_HANDLE *hs[2] = { phPriv, phPub };
+	for (int i = 0; i < 2; i++) {
+		ukey_object *o = ko[i];
+		memcpy(o->label, label, sizeof(o->label)); /* UKEY_LABEL_MAX */
+		if (!o->id_len && kp->id_len) {
+			memcpy(o->id, kp->id, kp->id_len);
+			o->id_len = kp->id_len;
+		}
+		if (!o->usage)
+			o->usage = kp->usage;
+		if (!o->key_bits)
+			o->key_bits = kp->bits;
+		o->native = 1;
+		o->private_obj = i == 0;
+		if (!opriv->modulus && opub->modulus && i == 0) {
+			/* the private key's modulus, for its size and links */
+			opriv->modulus = malloc(opub->modulus_len);
+			if (opriv->modulus) {
+				memcpy(opriv->modulus, opub->modulus, opub->modulus_len);
+				opriv->modulus_len = opub->modulus_len;
+			}
+		}
+		CK_RV rv = p11_sobj_add(s, se, o, hs[i]);
+		if (rv != CKR_OK)
+			return rv; /* reclaimed by the next listing */
+		p11_obj_find(s, *hs[i])->scratch = 1;
+	}
+	p11_log("C_GenerateKeyPair: session key pair, handles 0x%lx/0x%lx",
+		(unsigned long)*phPub, (unsigned long)*phPriv);
+	return CKR_OK;
+}
+
 static CK_RV generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR pMech,
 			       CK_ATTRIBUTE_PTR pub, CK_ULONG npub,
 			       CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
@@ -78,10 +114,33 @@ static CK_RV generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR pMech,
 		rv = CKR_MECHANISM_INVALID;
 		goto out;
 	}
-	rv = p11_write_access(s, se, 1);
+	rv = check_templates(pub, npub, priv, npriv);
 	if (rv != CKR_OK)
 		goto out;
-	rv = check_templates(pub, npub, priv, npriv);
+	/* base §4.1.2: a session key pair (CKA_TOKEN false) may be made in
+	 * any session; its private key is a scratch record on the card
+	 * (p11_scratch.c), never a host key. Both keys are session objects. */
+	int stok = p11_tmpl_bool(priv, npriv, CKA_TOKEN);
+	int ptok = p11_tmpl_bool(pub, npub, CKA_TOKEN);
+	int session_pair = stok == 0;
+	if (stok == -2 || ptok == -2) {
+		rv = CKR_ATTRIBUTE_VALUE_INVALID;
+		goto out;
+	}
+	if ((stok == 0) != (ptok == 0)) {
+		rv = CKR_TEMPLATE_INCONSISTENT; /* one on the card, one not */
+		goto out;
+	}
+	if (session_pair) {
+		if (s->token->card.write_protected)
+			rv = CKR_TOKEN_WRITE_PROTECTED;
+		else if (s->token->login != CKU_USER)
+			rv = CKR_USER_NOT_LOGGED_IN;
+		else if (!s->token->card.drv->delete_object)
+			rv = CKR_TEMPLATE_INCONSISTENT; /* could not take it away */
+	} else {
+		rv = p11_write_access(s, se, 1);
+	}
 	if (rv != CKR_OK)
 		goto out;
 	CK_ULONG bits;
@@ -123,6 +182,10 @@ static CK_RV generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR pMech,
 		if (a->ulValueLen)
 			memcpy(kp.label, a->pValue, a->ulValueLen);
 	}
+	char user_label[UKEY_LABEL_MAX];
+	memcpy(user_label, kp.label, sizeof(user_label));
+	if (session_pair)
+		p11_scratch_label(kp.label, sizeof(kp.label));
 	rv = p11_token_load_objects(s);
 	if (rv != CKR_OK)
 		goto out;
@@ -140,6 +203,12 @@ static CK_RV generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR pMech,
 		goto out;
 	opub.cls = UKEY_OBJ_PUBKEY;
 	opriv.cls = UKEY_OBJ_PRIVKEY;
+	if (session_pair) {
+		p11_token_invalidate_objects(s);
+		rv = session_keys(s, se, &kp, user_label, &opub, &opriv, phPub,
+				  phPriv);
+		goto out;
+	}
 	*phPriv = p11_objs_reload_find(s, &opriv);
 	*phPub = s->token ? p11_objs_reload_find(s, &opub) : CK_INVALID_HANDLE;
 	if (*phPub == CK_INVALID_HANDLE || *phPriv == CK_INVALID_HANDLE)

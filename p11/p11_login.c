@@ -48,15 +48,21 @@ static void note_verify(p11_token *t, ukey_pin_role role, ukey_rv r,
 		pi->initialized = 1;
 		*have = 1;
 	}
+	int *wrong = role == UKEY_PIN_SO ? &t->pin_so_wrong : &t->pin_user_wrong;
 	if (r == UKEY_OK) {
 		pi->blocked = 0;
-		if (pi->max_tries > 0)
-			pi->tries_left = pi->max_tries;
+		*wrong = 0;
+		/* The card reset its counter: full again (unknown if the
+		 * driver cannot tell its maximum). */
+		pi->tries_left = pi->max_tries > 0 ? pi->max_tries : -1;
 	} else if (r == UKEY_E_SW_WRONG_PIN) {
-		pi->tries_left = tries;
+		*wrong = 1;
+		if (tries >= 0)
+			pi->tries_left = tries;
 		if (tries == 0)
 			pi->blocked = 1;
 	} else if (r == UKEY_E_SW_PIN_BLOCKED) {
+		*wrong = 1;
 		pi->blocked = 1;
 		pi->tries_left = 0;
 	}
@@ -130,6 +136,14 @@ static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE userType,
 	}
 	if (pPin == NULL) { /* no protected authentication path */
 		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	if (role == UKEY_PIN_SO && t->have_pin_so && !t->pin_so.present) {
+		/* The token has no SO PIN (a PKCS#15 layout without one): the
+		 * user type does not exist here (base §5.6 C_Login,
+		 * CKR_USER_TYPE_INVALID), rather than a verify of a PIN the
+		 * card does not have. */
+		rv = CKR_USER_TYPE_INVALID;
 		goto out;
 	}
 	if (role == UKEY_PIN_USER && t->have_pin_user &&

@@ -216,3 +216,23 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type,
 	return p11_log_rv("C_GetMechanismInfo",
 			  get_mechanism_info(slotID, type, pInfo));
 }
+
+size_t p11_mech_for_key(const p11_slot *s, int priv, CK_MECHANISM_TYPE *out,
+			size_t cap)
+{
+	const ukey_driver *d = s->token ? s->token->card.drv : NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < NMECHS; i++) {
+		const p11_mech_desc *m = &mechs[i];
+		if (m->digest || m->type == CKM_RSA_PKCS_KEY_PAIR_GEN)
+			continue;
+		CK_FLAGS f = d ? mech_flags(d, m) : m->flags;
+		if (!(f & (priv ? (CKF_SIGN | CKF_DECRYPT)
+				: (CKF_VERIFY | CKF_ENCRYPT))))
+			continue;
+		if (n < cap)
+			out[n] = m->type;
+		n++;
+	}
+	return n;
+}

@@ -178,3 +178,78 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList)
 	*ppFunctionList = &function_list;
 	return p11_log_rv("C_GetFunctionList", CKR_OK);
 }
+
+/* ------------------------------------------------ PKCS#11 3.0 interfaces */
+
+/* PKCS#11 3.0 §3.6 CK_INTERFACE, §5.4.6 C_GetInterfaceList, §5.4.7
+ * C_GetInterface. p11-kit's pkcs11.h has them from 0.25 on; with an older
+ * header the module declares the 3.0 ABI itself. The module offers one
+ * interface: "PKCS 11", version 2.40, the CK_FUNCTION_LIST above, so a
+ * 3.0-aware application finds it the way it looks for any module. */
+#ifndef CKF_INTERFACE_FORK_SAFE
+typedef struct CK_INTERFACE {
+	CK_CHAR *pInterfaceName;
+	CK_VOID_PTR pFunctionList;
+	CK_FLAGS flags;
+} CK_INTERFACE;
+typedef CK_INTERFACE *CK_INTERFACE_PTR;
+typedef CK_INTERFACE_PTR *CK_INTERFACE_PTR_PTR;
+#define CKF_INTERFACE_FORK_SAFE 0x00000001UL
+#endif
+
+CK_RV C_GetInterfaceList(CK_INTERFACE_PTR pInterfacesList,
+			 CK_ULONG_PTR pulCount);
+CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName, CK_VERSION_PTR pVersion,
+		     CK_INTERFACE_PTR_PTR ppInterface, CK_FLAGS flags);
+
+static CK_CHAR interface_name[] = "PKCS 11";
+/* Not CKF_INTERFACE_FORK_SAFE: a forked child must call C_Initialize
+ * again (p11_check_init). */
+static CK_INTERFACE interfaces[] = {
+	{ interface_name, &function_list, 0 },
+};
+#define NINTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
+
+CK_RV C_GetInterfaceList(CK_INTERFACE_PTR pInterfacesList,
+			 CK_ULONG_PTR pulCount)
+{
+	CK_RV rv = CKR_OK;
+	/* Like C_GetFunctionList, callable before C_Initialize. */
+	if (pulCount == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else if (pInterfacesList == NULL)
+		*pulCount = NINTERFACES;
+	else if (*pulCount < NINTERFACES) {
+		*pulCount = NINTERFACES;
+		rv = CKR_BUFFER_TOO_SMALL;
+	} else {
+		memcpy(pInterfacesList, interfaces, sizeof(interfaces));
+		*pulCount = NINTERFACES;
+	}
+	return p11_log_rv("C_GetInterfaceList", rv);
+}
+
+CK_RV C_GetInterface(CK_UTF8CHAR_PTR pInterfaceName, CK_VERSION_PTR pVersion,
+		     CK_INTERFACE_PTR_PTR ppInterface, CK_FLAGS flags)
+{
+	if (ppInterface == NULL)
+		return p11_log_rv("C_GetInterface", CKR_ARGUMENTS_BAD);
+	for (size_t i = 0; i < NINTERFACES; i++) {
+		CK_INTERFACE *it = &interfaces[i];
+		const CK_VERSION *v = it->pFunctionList;
+		if (pInterfaceName &&
+		    strcmp((const char *)pInterfaceName,
+			   (const char *)it->pInterfaceName) != 0)
+			continue;
+		if (pVersion && (pVersion->major != v->major ||
+				 pVersion->minor != v->minor))
+			continue;
+		if ((flags & it->flags) != flags)
+			continue;
+		*ppInterface = it;
+		return p11_log_rv("C_GetInterface", CKR_OK);
+	}
+	/* §5.4.7: no interface matches the name, version and flags asked. */
+	*ppInterface = NULL;
+	return p11_log_rv("C_GetInterface", CKR_ARGUMENTS_BAD);
+}

@@ -20,7 +20,51 @@ p11_obj *p11_obj_find(p11_slot *s, CK_OBJECT_HANDLE h)
 	for (size_t i = 0; i < t->nobjs; i++)
 		if (t->objs[i].handle == h)
 			return &t->objs[i];
+	for (p11_session *se = s->sessions; se; se = se->next)
+		for (size_t i = 0; !se->removed && i < se->nsobjs; i++)
+			if (se->sobjs[i].handle == h)
+				return &se->sobjs[i];
 	return NULL;
+}
+
+size_t p11_sobj_count(const p11_slot *s)
+{
+	size_t n = 0;
+	for (const p11_session *se = s->sessions; se; se = se->next)
+		if (!se->removed)
+			n += se->nsobjs;
+	return n;
+}
+
+CK_RV p11_sobj_add(p11_slot *s, p11_session *se, ukey_object *o,
+		   CK_OBJECT_HANDLE *out)
+{
+	p11_obj *nv = realloc(se->sobjs, (se->nsobjs + 1) * sizeof(*nv));
+	if (!nv)
+		return CKR_HOST_MEMORY;
+	se->sobjs = nv;
+	p11_obj *po = &nv[se->nsobjs++];
+	memset(po, 0, sizeof(*po));
+	po->o = *o;
+	memset(o, 0, sizeof(*o));
+	po->handle = s->next_obj_handle++;
+	po->owner = se->handle;
+	*out = po->handle;
+	return CKR_OK;
+}
+
+/* Free a session object (its owner's array shrinks; handles stay). */
+static void sobj_remove(p11_slot *s, CK_OBJECT_HANDLE h)
+{
+	for (p11_session *se = s->sessions; se; se = se->next)
+		for (size_t i = 0; i < se->nsobjs; i++)
+			if (se->sobjs[i].handle == h) {
+				p11_obj_clear(&se->sobjs[i]);
+				memmove(&se->sobjs[i], &se->sobjs[i + 1],
+					(se->nsobjs - i - 1) * sizeof(se->sobjs[0]));
+				se->nsobjs--;
+				return;
+			}
 }
 
 int p11_obj_visible(const p11_slot *s, const p11_obj *po)
@@ -38,7 +82,7 @@ CK_RV p11_obj_lookup(p11_slot *s, CK_OBJECT_HANDLE h, p11_obj **out)
 	p11_obj *po = p11_obj_find(s, h);
 	if (!po)
 		return CKR_OBJECT_HANDLE_INVALID;
-	if (!p11_obj_current(s->token, po)) {
+	if (!po->owner && !p11_obj_current(s->token, po)) {
 		unsigned b = p11_cls_bit((int)po->o.cls);
 		rv = p11_token_load_classes(s, b == P11_CLS_OTHER ? P11_CLS_ALL : b);
 		if (rv != CKR_OK)
@@ -269,23 +313,27 @@ static CK_RV find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 	if (rv != CKR_OK)
 		goto out;
 	p11_token *t = s->token;
-	CK_OBJECT_HANDLE *found = t->nobjs ? calloc(t->nobjs, sizeof(*found))
-					   : NULL;
-	if (t->nobjs && !found) {
+	/* token objects, then the session objects of every session */
+	size_t nobjs = t->nobjs + p11_sobj_count(s);
+	CK_OBJECT_HANDLE *found = nobjs ? calloc(nobjs, sizeof(*found)) : NULL;
+	if (nobjs && !found) {
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	}
 	size_t nf = 0;
 	/* Snapshot handles first: matching may read values from the card. */
-	size_t nobjs = t->nobjs;
 	CK_OBJECT_HANDLE *cand = nobjs ? calloc(nobjs, sizeof(*cand)) : NULL;
 	if (nobjs && !cand) {
 		free(found);
 		rv = CKR_HOST_MEMORY;
 		goto out;
 	}
-	for (size_t i = 0; i < nobjs; i++)
-		cand[i] = t->objs[i].handle;
+	size_t nc = 0;
+	for (size_t i = 0; i < t->nobjs; i++)
+		cand[nc++] = t->objs[i].handle;
+	for (p11_session *o = s->sessions; o; o = o->next)
+		for (size_t i = 0; !o->removed && i < o->nsobjs; i++)
+			cand[nc++] = o->sobjs[i].handle;
 	for (size_t i = 0; i < nobjs; i++) {
 		p11_obj *po = s->token ? p11_obj_find(s, cand[i]) : NULL;
 		if (!s->token) {
@@ -294,7 +342,8 @@ static CK_RV find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR pTemplate,
 		}
 		/* Objects of classes not (re-)read are stale: the template's
 		 * class excludes them anyway. */
-		if (!po || !p11_obj_visible(s, po) || !p11_obj_current(s->token, po))
+		if (!po || !p11_obj_visible(s, po) ||
+		    (!po->owner && !p11_obj_current(s->token, po)))
 			continue;
 		int m;
 		rv = obj_matches(s, po, pTemplate, ulCount, &m);
@@ -433,7 +482,8 @@ static CK_RV set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho,
 	rv = obj_get(s, ho, &po);
 	if (rv != CKR_OK)
 		goto out;
-	rv = p11_write_access(s, se, po->o.private_obj);
+	/* base §4.1.2: session objects may be changed in any session */
+	rv = po->owner ? CKR_OK : p11_write_access(s, se, po->o.private_obj);
 	if (rv != CKR_OK)
 		goto out;
 	if (!po->o.modifiable) {
@@ -484,6 +534,12 @@ static CK_RV set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho,
 			}
 		}
 	}
+	if (po->owner) {
+		memcpy(po->o.label, copy.label, sizeof(copy.label));
+		memcpy(po->o.id, copy.id, sizeof(copy.id));
+		po->o.id_len = copy.id_len;
+		goto out;
+	}
 	if (!s->token->card.drv->update_object) {
 		rv = CKR_FUNCTION_NOT_SUPPORTED;
 		goto out;
@@ -528,6 +584,30 @@ static CK_RV destroy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho)
 	rv = obj_get(s, ho, &po);
 	if (rv != CKR_OK)
 		goto out;
+	if (po->owner) {
+		/* base §5.7 C_DestroyObject: a session object, in any session
+		 * (R/O too) of the application; a session key's record leaves
+		 * the card first */
+		if (po->scratch) {
+			if (!s->token->card.drv->delete_object) {
+				rv = CKR_FUNCTION_NOT_SUPPORTED;
+				goto out;
+			}
+			rv = p11_token_begin(s);
+			if (rv != CKR_OK)
+				goto out;
+			po = p11_obj_find(s, ho);
+			ukey_rv r = po ? s->token->card.drv->delete_object(&s->token->card, &po->o)
+				       : UKEY_E_ARGS;
+			p11_token_end(s);
+			rv = po ? p11_token_rv(s, r) : CKR_OBJECT_HANDLE_INVALID;
+			if (rv != CKR_OK)
+				goto out;
+			p11_token_invalidate_objects(s);
+		}
+		sobj_remove(s, ho);
+		goto out;
+	}
 	rv = p11_write_access(s, se, po->o.private_obj);
 	if (rv != CKR_OK)
 		goto out;
@@ -552,4 +632,77 @@ out:
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
 	return p11_log_rv("C_DestroyObject", destroy_object(hSession, hObject));
+}
+
+/* ------------------------------------------------------ object size */
+
+/* Every attribute an object of ours can have (p11_attr_get answers the
+ * ones of its class, CKR_ATTRIBUTE_TYPE_INVALID for the others). */
+static const CK_ATTRIBUTE_TYPE size_attrs[] = {
+	CKA_CLASS, CKA_TOKEN, CKA_PRIVATE, CKA_MODIFIABLE, CKA_LABEL,
+	CKA_COPYABLE, CKA_DESTROYABLE, CKA_CERTIFICATE_TYPE, CKA_TRUSTED,
+	CKA_CERTIFICATE_CATEGORY, CKA_ID, CKA_VALUE, CKA_CHECK_VALUE,
+	CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER, CKA_START_DATE,
+	CKA_END_DATE, CKA_PUBLIC_KEY_INFO, CKA_URL,
+	CKA_HASH_OF_SUBJECT_PUBLIC_KEY, CKA_HASH_OF_ISSUER_PUBLIC_KEY,
+	CKA_JAVA_MIDP_SECURITY_DOMAIN, CKA_NAME_HASH_ALGORITHM, CKA_KEY_TYPE,
+	CKA_DERIVE, CKA_LOCAL, CKA_KEY_GEN_MECHANISM, CKA_ALLOWED_MECHANISMS,
+	CKA_MODULUS, CKA_MODULUS_BITS, CKA_PUBLIC_EXPONENT, CKA_ENCRYPT,
+	CKA_VERIFY, CKA_VERIFY_RECOVER, CKA_WRAP, CKA_SENSITIVE,
+	CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE, CKA_EXTRACTABLE,
+	CKA_DECRYPT, CKA_SIGN, CKA_SIGN_RECOVER, CKA_UNWRAP,
+	CKA_WRAP_WITH_TRUSTED, CKA_ALWAYS_AUTHENTICATE, CKA_APPLICATION,
+	CKA_OBJECT_ID,
+};
+
+/* base §5.7 C_GetObjectSize: "the size of the object in bytes" is ours to
+ * define; the honest estimate is the sum of the value lengths of every
+ * attribute the object has (sensitive values excluded: the card keeps
+ * them and does not tell their size). */
+static CK_RV get_object_size(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE ho,
+			     CK_ULONG_PTR pulSize)
+{
+	p11_slot *s;
+	p11_session *se;
+	CK_RV rv = p11_session_acquire(h, &s, &se);
+	if (rv != CKR_OK)
+		return rv;
+	if (pulSize == NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	p11_obj *po;
+	rv = obj_get(s, ho, &po);
+	if (rv != CKR_OK)
+		goto out;
+	CK_ULONG total = 0;
+	for (size_t i = 0; i < sizeof(size_attrs) / sizeof(size_attrs[0]); i++) {
+		po = s->token ? p11_obj_find(s, ho) : NULL;
+		if (!po || !p11_obj_visible(s, po)) {
+			rv = s->token ? CKR_OBJECT_HANDLE_INVALID : CKR_DEVICE_REMOVED;
+			goto out;
+		}
+		const void *val = NULL;
+		size_t len = 0;
+		p11_attr_tmp tmp = { .heap = NULL };
+		CK_RV r = p11_attr_get(s, po, size_attrs[i], &val, &len, &tmp);
+		p11_attr_tmp_free(&tmp);
+		if (r == CKR_OK)
+			total += len;
+		else if (r != CKR_ATTRIBUTE_SENSITIVE &&
+			 r != CKR_ATTRIBUTE_TYPE_INVALID) {
+			rv = r;
+			goto out;
+		}
+	}
+	*pulSize = total;
+out:
+	return p11_session_done(s, se, rv);
+}
+
+CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+		      CK_ULONG_PTR pulSize)
+{
+	return p11_log_rv("C_GetObjectSize",
+			  get_object_size(hSession, hObject, pulSize));
 }

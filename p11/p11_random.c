@@ -66,9 +66,12 @@ CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData,
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
 		   CK_ULONG ulSeedLen)
 {
-	(void)pSeed;
-	(void)ulSeedLen;
+	/* base §5.15 C_SeedRandom: the card's RNG takes no seed
+	 * (CKR_RANDOM_SEED_NOT_SUPPORTED); a NULL seed, or an empty one, is
+	 * CKR_ARGUMENTS_BAD first, after the session handle. */
 	return p11_log_rv("C_SeedRandom",
 			  p11_session_answer(hSession,
-					     CKR_RANDOM_SEED_NOT_SUPPORTED));
+					     pSeed == NULL || ulSeedLen == 0
+						     ? CKR_ARGUMENTS_BAD
+						     : CKR_RANDOM_SEED_NOT_SUPPORTED));
 }

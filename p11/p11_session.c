@@ -50,6 +50,9 @@ void p11_session_free(p11_session *se)
 	if (!se)
 		return;
 	p11_session_reset_ops(se);
+	for (size_t i = 0; i < se->nsobjs; i++)
+		p11_obj_clear(&se->sobjs[i]);
+	free(se->sobjs);
 	free(se);
 }
 
@@ -78,6 +81,7 @@ static void session_remove(p11_slot *s, p11_session *se)
 			break;
 		}
 	}
+	p11_scratch_end_session(s, se);
 	if (!se->removed) {
 		if (s->session_count)
 			s->session_count--;

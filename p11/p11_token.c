@@ -39,6 +39,7 @@ static void token_free(p11_token *t, int unbind)
 	for (size_t i = 0; i < t->nobjs; i++)
 		p11_obj_clear(&t->objs[i]);
 	free(t->objs);
+	ukey_objlist_clear(&t->reclaim);
 	if (unbind && t->card.drv_data && t->card.drv && t->card.drv->unbind)
 		t->card.drv->unbind(&t->card);
 	if (t->card.chan.trace)
@@ -83,22 +84,45 @@ CK_RV p11_token_check_present(p11_slot *s)
 	return CKR_DEVICE_REMOVED;
 }
 
-static void read_pin_info(p11_token *t)
+/* What the module learnt of a PIN's counter (verify answers: SW 63Cx)
+ * outlives a rebind after our own reset, when the driver reads no counter
+ * (FTCOS reports tries-left only in a wrong verify's answer). */
+static void keep_learnt(ukey_pin_info *now, const ukey_pin_info *old,
+			int had_old)
+{
+	if (!had_old || now->tries_left >= 0)
+		return;
+	now->tries_left = old->tries_left;
+	if (now->max_tries < 0)
+		now->max_tries = old->max_tries;
+	if (old->blocked)
+		now->blocked = 1;
+}
+
+static void read_pin_info(p11_token *t, int keep)
 {
 	const ukey_driver *d = t->card.drv;
+	ukey_pin_info ou = t->pin_user, os = t->pin_so;
+	int hu = keep && t->have_pin_user, hs = keep && t->have_pin_so;
 	t->have_pin_user = t->have_pin_so = 0;
+	if (!keep)
+		t->pin_user_wrong = t->pin_so_wrong = 0;
 	if (!d->pin_info)
 		return;
 	memset(&t->pin_user, 0, sizeof(t->pin_user));
 	memset(&t->pin_so, 0, sizeof(t->pin_so));
-	if (d->pin_info(&t->card, UKEY_PIN_USER, &t->pin_user) == UKEY_OK)
+	if (d->pin_info(&t->card, UKEY_PIN_USER, &t->pin_user) == UKEY_OK) {
 		t->have_pin_user = 1;
-	if (d->pin_info(&t->card, UKEY_PIN_SO, &t->pin_so) == UKEY_OK)
+		keep_learnt(&t->pin_user, &ou, hu);
+	}
+	if (d->pin_info(&t->card, UKEY_PIN_SO, &t->pin_so) == UKEY_OK) {
 		t->have_pin_so = 1;
+		keep_learnt(&t->pin_so, &os, hs);
+	}
 }
 
 /* drv->bind inside a transaction that the caller holds. */
-static CK_RV token_bind_locked(p11_token *t)
+static CK_RV token_bind_locked(p11_token *t, int keep_pins)
 {
 	const ukey_driver *d = t->card.drv;
 	memset(t->card.label, 0, sizeof(t->card.label));
@@ -121,7 +145,7 @@ static CK_RV token_bind_locked(p11_token *t)
 	t->card.model[sizeof(t->card.model) - 1] = '\0';
 	t->card.serial[sizeof(t->card.serial) - 1] = '\0';
 	t->bound = P11_BOUND;
-	read_pin_info(t);
+	read_pin_info(t, keep_pins);
 	return CKR_OK;
 }
 
@@ -182,7 +206,7 @@ CK_RV p11_token_ensure(p11_slot *s)
 		return r == UKEY_E_NO_CARD ? CKR_TOKEN_NOT_PRESENT
 					   : CKR_DEVICE_ERROR;
 	}
-	CK_RV rv = token_bind_locked(t);
+	CK_RV rv = token_bind_locked(t, 0);
 	p11_be->end(t->conn);
 	if (rv != CKR_OK) {
 		token_free(t, 0);
@@ -244,7 +268,7 @@ static CK_RV token_rebind(p11_slot *s, int foreign_reset)
 		t->card.drv->unbind(&t->card);
 	t->bound = P11_UNBOUND;
 	t->card.drv_data = NULL;
-	return token_bind_locked(t);
+	return token_bind_locked(t, !foreign_reset);
 }
 
 /* After our own reset: the driver forgets the card-side state and keeps
@@ -389,9 +413,27 @@ static CK_RV adopt_objects(p11_slot *s, ukey_objlist *l, unsigned mask)
 	for (size_t j = 0; j < t->nobjs; j++)
 		if (!(p11_cls_bit((int)t->objs[j].o.cls) & mask))
 			keep++;
-	for (size_t i = 0; i < l->n; i++)
-		if (p11_cls_bit((int)l->v[i].cls) & mask)
-			add++;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!(p11_cls_bit((int)l->v[i].cls) & mask))
+			continue;
+		l->v[i].label[UKEY_LABEL_MAX - 1] = '\0';
+		if (p11_scratch_is(l->v[i].label)) {
+			/* a session key's record: not a token object */
+			if (p11_scratch_reclaimable(s, &l->v[i])) {
+				ukey_object *r = ukey_objlist_add(&t->reclaim);
+				if (r)
+					*r = l->v[i];
+				else
+					ukey_object_clear(&l->v[i]);
+			} else {
+				ukey_object_clear(&l->v[i]);
+			}
+			memset(&l->v[i], 0, sizeof(l->v[i]));
+			l->v[i].cls = (ukey_obj_class)-1; /* skipped below */
+			continue;
+		}
+		add++;
+	}
 	p11_obj *nv = keep + add ? calloc(keep + add, sizeof(*nv)) : NULL;
 	if (keep + add && !nv)
 		return CKR_HOST_MEMORY;
@@ -403,7 +445,8 @@ static CK_RV adopt_objects(p11_slot *s, ukey_objlist *l, unsigned mask)
 		memset(&t->objs[j], 0, sizeof(t->objs[j]));
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		if (!(p11_cls_bit((int)l->v[i].cls) & mask))
+		if (l->v[i].cls == (ukey_obj_class)-1 ||
+		    !(p11_cls_bit((int)l->v[i].cls) & mask))
 			continue;
 		p11_obj *po = &nv[n++];
 		po->o = l->v[i];
@@ -500,6 +543,11 @@ CK_RV p11_token_load_classes(p11_slot *s, unsigned mask)
 	}
 	rv = adopt_objects(s, &l, got);
 	ukey_objlist_clear(&l);
+	if (rv == CKR_OK && s->token->reclaim.n) {
+		p11_scratch_reclaim(s); /* dead owners' session keys */
+		if (!s->token)
+			rv = CKR_DEVICE_REMOVED; /* the card left meanwhile */
+	}
 	return rv;
 }
 
@@ -508,7 +556,7 @@ CK_RV p11_token_load_objects(p11_slot *s)
 	return p11_token_load_classes(s, P11_CLS_ALL);
 }
 
-static void pin_flags(const ukey_pin_info *pi, int have, int so,
+static void pin_flags(const ukey_pin_info *pi, int have, int so, int wrong,
 		      CK_FLAGS *flags)
 {
 	if (!have || !pi->present)
@@ -519,8 +567,11 @@ static void pin_flags(const ukey_pin_info *pi, int have, int so,
 	}
 	if (pi->tries_left == 1)
 		*flags |= so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY;
-	if (pi->tries_left > 0 && pi->max_tries > 0 &&
-	    pi->tries_left < pi->max_tries)
+	/* base §5.3 CK_TOKEN_INFO: COUNT_LOW = "an incorrect PIN has been
+	 * entered at least once since the last successful authentication":
+	 * a wrong verify we saw, or a counter below its maximum. */
+	if (wrong || (pi->tries_left > 0 && pi->max_tries > 0 &&
+		      pi->tries_left < pi->max_tries))
 		*flags |= so ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW;
 }
 
@@ -560,8 +611,8 @@ static CK_RV get_token_info(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		/* The driver cannot tell: a token with a layout has a PIN. */
 		f |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
 	}
-	pin_flags(&t->pin_user, t->have_pin_user, 0, &f);
-	pin_flags(&t->pin_so, t->have_pin_so, 1, &f);
+	pin_flags(&t->pin_user, t->have_pin_user, 0, t->pin_user_wrong, &f);
+	pin_flags(&t->pin_so, t->have_pin_so, 1, t->pin_so_wrong, &f);
 	pInfo->flags = f;
 	pInfo->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	pInfo->ulSessionCount = s->session_count;

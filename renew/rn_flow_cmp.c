@@ -85,8 +85,16 @@ static int on_cert(X509 *cert, STACK_OF(X509) *extra, void *arg, char *why, size
 {
 	struct rn_job *j = arg;
 	char err[512] = "";
-	if (rn_check_new_cert(j, cert, extra, why, whylen) != 0)
-		return -1;
+	int unchecked = 0;
+	if (rn_check_new_cert(j, cert, extra, why, whylen) != 0) {
+		/* Token pulled during the checks (the test signature): the CA has
+		 * issued and will not answer this transaction again, so keep the
+		 * certificate as received — unconfirmed to the CA, and the rerun
+		 * repeats every check with the token before writing anything. */
+		if (j->res->rc != RENEW_TOKEN_REMOVED)
+			return -1;
+		unchecked = 1;
+	}
 	unsigned char *der = NULL;
 	int n = i2d_X509(cert, &der);
 	if (n <= 0) {
@@ -111,6 +119,13 @@ static int on_cert(X509 *cert, STACK_OF(X509) *extra, void *arg, char *why, size
 		return -1;
 	}
 	j->have_state = 1;
+	if (unchecked) {
+		rn_fail(j, RENEW_TOKEN_REMOVED, j->res->step,
+			"the key was removed while the new certificate was checked; it is kept: "
+			"run install again");
+		snprintf(why, whylen, "token removed during the checks");
+		return -1;
+	}
 	j->verified = 1;
 	return 0;
 }

@@ -742,6 +742,154 @@ static CK_RV r_random_null(struct ctx *c)
 	return c->f->C_GenerateRandom(c->s, NULL, 8);
 }
 
+
+/* ------------------------------------ issue 9: NULL / zero-length rows */
+
+static CK_RV r_seed_null(struct ctx *c)
+{
+	return c->f->C_SeedRandom(c->s, NULL, 8); /* base §5.15 */
+}
+
+static CK_RV r_seed_empty(struct ctx *c)
+{
+	CK_BYTE b[1] = { 0 };
+
+	return c->f->C_SeedRandom(c->s, b, 0); /* base §5.15: no seed given */
+}
+
+static CK_RV r_seed_given(struct ctx *c)
+{
+	CK_BYTE b[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	return c->f->C_SeedRandom(c->s, b, sizeof(b)); /* the card takes none */
+}
+
+static CK_RV r_seed_bad_session(struct ctx *c)
+{
+	CK_BYTE b[8] = { 0 };
+
+	(void)c;
+	return c->f->C_SeedRandom(BAD_HANDLE, b, sizeof(b));
+}
+
+static CK_RV r_objsize_null(struct ctx *c)
+{
+	return c->f->C_GetObjectSize(c->s, c->cert, NULL); /* base §5.7 */
+}
+
+static CK_RV r_objsize_bad_object(struct ctx *c)
+{
+	CK_ULONG n;
+
+	return c->f->C_GetObjectSize(c->s, BAD_HANDLE, &n);
+}
+
+static CK_RV r_objsize_private_hidden(struct ctx *c)
+{
+	CK_ULONG n;
+
+	return c->f->C_GetObjectSize(c->s, c->priv, &n); /* base §4.4 CKA_PRIVATE */
+}
+
+static CK_RV r_getopstate(struct ctx *c)
+{
+	CK_ULONG n = 0;
+
+	return c->f->C_GetOperationState(c->s, NULL, &n); /* base §5.6 */
+}
+
+static CK_RV r_setopstate(struct ctx *c)
+{
+	CK_BYTE b[16] = { 0 };
+
+	return c->f->C_SetOperationState(c->s, b, sizeof(b), 0, 0);
+}
+
+static CK_RV r_getopstate_bad_session(struct ctx *c)
+{
+	CK_ULONG n = 0;
+
+	return c->f->C_GetOperationState(BAD_HANDLE, NULL, &n);
+}
+
+static CK_RV r_digestinit_null(struct ctx *c)
+{
+	return c->f->C_DigestInit(c->s, NULL); /* base §5.10 */
+}
+
+static CK_RV r_digest_without_init(struct ctx *c)
+{
+	CK_BYTE out[64];
+	CK_ULONG n = sizeof(out);
+
+	return c->f->C_Digest(c->s, (CK_BYTE_PTR)msg, sizeof(msg), out, &n);
+}
+
+static CK_RV r_digest_null_len(struct ctx *c)
+{
+	CK_MECHANISM m = { CKM_SHA256, NULL, 0 };
+	CK_RV rv = c->f->C_DigestInit(c->s, &m);
+
+	if (rv != CKR_OK)
+		return CKR_GENERAL_ERROR;
+	return c->f->C_Digest(c->s, (CK_BYTE_PTR)msg, sizeof(msg), NULL, NULL);
+}
+
+static CK_RV r_digest_update_null(struct ctx *c)
+{
+	CK_MECHANISM m = { CKM_SHA256, NULL, 0 };
+	CK_RV rv = c->f->C_DigestInit(c->s, &m);
+
+	if (rv != CKR_OK)
+		return CKR_GENERAL_ERROR;
+	return c->f->C_DigestUpdate(c->s, NULL, 8);
+}
+
+static CK_RV r_digest_sign_mech(struct ctx *c)
+{
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+
+	return c->f->C_DigestInit(c->s, &m); /* not a digest mechanism */
+}
+
+static CK_RV r_getinterface_null(struct ctx *c)
+{
+	CK_RV (*gi)(CK_UTF8CHAR_PTR, CK_VERSION_PTR, void **, CK_FLAGS);
+
+	*(void **)&gi = dlsym(c->m.dl, "C_GetInterface");
+	ck_assert(gi != NULL);
+	return gi(NULL, NULL, NULL, 0); /* 3.0 §5.4.7 */
+}
+
+static CK_RV r_getinterfacelist_null(struct ctx *c)
+{
+	CK_RV (*gil)(void *, CK_ULONG_PTR);
+
+	*(void **)&gil = dlsym(c->m.dl, "C_GetInterfaceList");
+	ck_assert(gil != NULL);
+	return gil(NULL, NULL); /* 3.0 §5.4.6 */
+}
+
+static CK_RV r_login_null_pin(struct ctx *c)
+{
+	return c->f->C_Login(c->s, CKU_USER, NULL, 6); /* base §5.6 */
+}
+
+static CK_RV r_setpin_null(struct ctx *c)
+{
+	return c->f->C_SetPIN(c->s, NULL, 6, NULL, 6);
+}
+
+static CK_RV r_find_init_null_template(struct ctx *c)
+{
+	return c->f->C_FindObjectsInit(c->s, NULL, 1); /* base §5.7 */
+}
+
+static CK_RV r_getattr_zero_count(struct ctx *c)
+{
+	return c->f->C_GetAttributeValue(c->s, c->cert, NULL, 0);
+}
+
 /* ------------------------------------------------------------- table */
 
 #define E1(a) 1, { a }
@@ -818,6 +966,29 @@ static const struct row rows[] = {
 	{ "CKM_ECDSA with an RSA key", PRE_LOGGED_IN, r_ecdsa_on_rsa, 0, { 0 }, exp_ecdsa },
 	{ "C_SignInit with a digest mechanism", PRE_LOGGED_IN, r_digest_mech_for_sign, E1(CKR_MECHANISM_INVALID), NULL },
 	{ "C_GenerateRandom(NULL)", PRE_SESSION, r_random_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	/* issue 9: the NULL / zero-length combinations (sections at the calls) */
+	{ "C_SeedRandom(pSeed NULL)", PRE_SESSION, r_seed_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_SeedRandom(ulSeedLen 0)", PRE_SESSION, r_seed_empty, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_SeedRandom with a seed", PRE_SESSION, r_seed_given, E1(CKR_RANDOM_SEED_NOT_SUPPORTED), NULL },
+	{ "C_SeedRandom invalid session", PRE_SESSION, r_seed_bad_session, E1(CKR_SESSION_HANDLE_INVALID), NULL },
+	{ "C_GetObjectSize(pulSize NULL)", PRE_SESSION, r_objsize_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_GetObjectSize invalid object", PRE_SESSION, r_objsize_bad_object, E1(CKR_OBJECT_HANDLE_INVALID), NULL },
+	{ "C_GetObjectSize private key before login", PRE_SESSION, r_objsize_private_hidden, E1(CKR_OBJECT_HANDLE_INVALID), NULL },
+	{ "C_GetOperationState", PRE_SESSION, r_getopstate, E1(CKR_FUNCTION_NOT_SUPPORTED), NULL },
+	{ "C_GetOperationState while signing", PRE_SIGN_ACTIVE, r_getopstate, E1(CKR_FUNCTION_NOT_SUPPORTED), NULL },
+	{ "C_SetOperationState", PRE_SESSION, r_setopstate, E1(CKR_FUNCTION_NOT_SUPPORTED), NULL },
+	{ "C_GetOperationState invalid session", PRE_SESSION, r_getopstate_bad_session, E1(CKR_SESSION_HANDLE_INVALID), NULL },
+	{ "C_DigestInit(pMechanism NULL)", PRE_SESSION, r_digestinit_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_Digest without C_DigestInit", PRE_SESSION, r_digest_without_init, E1(CKR_OPERATION_NOT_INITIALIZED), NULL },
+	{ "C_Digest(pulDigestLen NULL)", PRE_SESSION, r_digest_null_len, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_DigestUpdate(pPart NULL)", PRE_SESSION, r_digest_update_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_DigestInit with a sign mechanism", PRE_SESSION, r_digest_sign_mech, E1(CKR_MECHANISM_INVALID), NULL },
+	{ "C_GetInterface(ppInterface NULL)", PRE_NONE, r_getinterface_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_GetInterfaceList(pulCount NULL)", PRE_NONE, r_getinterfacelist_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_Login(pPin NULL)", PRE_SESSION, r_login_null_pin, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_SetPIN(NULL PINs)", PRE_RW_LOGGED_IN, r_setpin_null, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_FindObjectsInit(pTemplate NULL, 1)", PRE_SESSION, r_find_init_null_template, E1(CKR_ARGUMENTS_BAD), NULL },
+	{ "C_GetAttributeValue(NULL, 0)", PRE_SESSION, r_getattr_zero_count, E1(CKR_OK), NULL },
 };
 
 #define NROWS ((int)(sizeof(rows) / sizeof(rows[0])))

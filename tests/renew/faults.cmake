@@ -12,6 +12,11 @@ endif()
 add_executable(renew_faults ${rn_src}/renew_faults.c)
 target_link_libraries(renew_faults PRIVATE ukey-e2e-p11 PkgConfig::PCSC)
 
+# The points of one test are split over shards run in parallel, each in its
+# own pcsc-run (renew-faults.sh): rekey has more APDUs and a key generation
+# per point.
+set(rn_faults_shards_samekey 2)
+set(rn_faults_shards_rekey 3)
 foreach(m samekey rekey)
   set(name renew_faults_${m})
   set(dir "${rn_work}/${name}")
@@ -20,5 +25,6 @@ foreach(m samekey rekey)
     COMMAND env ${rn_env} MODULE=$<TARGET_FILE:ukey-pkcs11> SECRETS=${rn_secrets} W=${dir}
                 VTOKEN=$<TARGET_FILE:ukey-vtoken> FAULTS=$<TARGET_FILE:renew_faults>
                 UKEY_PROFILE_DIR=${UKEY_SOURCE_PROFILE_DIR}
+                RENEW_FAULTS_SHARDS=${rn_faults_shards_${m}} PCSC_RUN=${UKEY_HARNESS} UKEY_PCSC_WAIT=$<TARGET_FILE:ukey-pcsc-wait>
             sh ${rn_src}/renew-faults.sh ${m})
 endforeach()

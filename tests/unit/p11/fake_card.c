@@ -178,6 +178,8 @@ static ukey_rv f_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
 }
 
 int fake_no_logout;
+int fake_pin_counter_hidden;
+int fake_no_so_pin;
 int fake_list_class;
 int fake_reselect;
 static ukey_driver fake_driver_variant;
@@ -481,6 +483,16 @@ static ukey_rv d_pin_info(ukey_card *card, ukey_pin_role role, ukey_pin_info *pi
 	pi->max_tries = role == UKEY_PIN_USER ? r->max_tries : 3;
 	pi->tries_left = role == UKEY_PIN_USER ? r->tries : 3;
 	pi->blocked = role == UKEY_PIN_USER && r->tries == 0;
+	if (fake_pin_counter_hidden) {
+		/* like FTCOS: the counter shows only in a wrong VERIFY's SW */
+		pi->max_tries = -1;
+		pi->tries_left = -1;
+		pi->blocked = 0;
+	}
+	if (role == UKEY_PIN_SO && fake_no_so_pin) {
+		pi->present = 0;
+		pi->initialized = 0;
+	}
 	return UKEY_OK;
 }
 
@@ -587,6 +599,10 @@ static ukey_rv d_generate(ukey_card *card, const ukey_keygen_params *p,
 	}
 	snprintf(k->label, sizeof(k->label), "%s", p->label);
 	k->native = 1;
+	/* the driver contract: pub carries modulus/exponent */
+	big_n_e(k->pkey, pub);
+	pub->key_bits = p->bits;
+	priv->key_bits = p->bits;
 	pub->drv_ref[0] = (uint8_t)(0x80 | r->nkeys);
 	pub->drv_ref_len = 1;
 	priv->drv_ref[0] = (uint8_t)r->nkeys;
@@ -603,6 +619,7 @@ static ukey_rv d_delete(ukey_card *card, const ukey_object *obj)
 		if (!k)
 			return UKEY_E_SW_FILE_NOT_FOUND;
 		k->deleted = 1;
+		r->deletes++;
 		return UKEY_OK;
 	}
 	return UKEY_E_SW_FUNC_NOT_SUPPORTED;
@@ -823,4 +840,6 @@ void fake_teardown(void)
 	fake_wait_calls = 0;
 	fake_no_logout = 0;
 	fake_reselect = 0;
+	fake_pin_counter_hidden = 0;
+	fake_no_so_pin = 0;
 }

@@ -67,6 +67,7 @@ typedef struct fake_reader {
 	/* counters */
 	int binds, lists, signs, reads, resets;
 	int reselects, unbinds; /* reselect / unbind calls of the driver */
+	int deletes;            /* private keys deleted */
 	int reselect_fails;     /* reselect answers an error */
 	int class_lists[5];     /* list_class calls per ukey_obj_class */
 	int in_txn;             /* begin/end balance */
@@ -77,6 +78,8 @@ extern size_t fake_nreaders;
 extern int fake_open_fails;       /* ukey_pcsc_open fails (no pcscd) */
 extern atomic_int fake_wait_calls; /* read by a spinning test thread */
 extern int fake_no_logout;        /* the driver has no logout operation */
+extern int fake_pin_counter_hidden; /* pin_info reports no counter (FTCOS) */
+extern int fake_no_so_pin;        /* the token has no SO PIN */
 extern int fake_list_class;       /* the driver offers list_class */
 extern int fake_reselect;         /* the driver offers reselect */
 
