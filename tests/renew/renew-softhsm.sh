@@ -1,20 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# renew-softhsm.sh RENEW TESTCA CASE — renew-e2e.sh CASE on a SoftHSMv2
-# token (a software key and a 30-day certificate from the test root),
-# inside a private network namespace.
+# renew-softhsm.sh RENEW TESTCA SCRIPT CASE — sh SCRIPT CASE on a
+# SoftHSMv2 token (a software key and a certificate from the test root with
+# RENEW_DAYS_LEFT days, default 30), inside a private network namespace.
 set -eu
 if [ -z "${RENEW_IN_NETNS:-}" ]; then
 	[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespace)"; exit 77; }
+	command -v softhsm2-util >/dev/null || { echo "SKIP: no softhsm2-util"; exit 77; }
 	exec unshare --net env RENEW_IN_NETNS=1 sh "$0" "$@"
 fi
 ip link set lo up
-RENEW=$1 TESTCA=$2 CASE=$3
+RENEW=$1 TESTCA=$2 SCRIPT=$3 CASE=$4
 export RENEW TESTCA
 D=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 W=$(mktemp -d /tmp/renew-softhsm.XXXXXX)
 export W
-trap 'rm -rf "$W"' EXIT
+[ -n "${RENEW_KEEP:-}" ] && echo "work dir: $W" >&2 || trap 'rm -rf "$W"' EXIT
 . "$D/renew-lib.sh"
 MODULE=${SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 export MODULE
@@ -40,4 +41,4 @@ for o in "privkey user.key.der" "pubkey user.pub.der" "cert user.der"; do
 	pkcs11-tool --module "$MODULE" --login --pin 246810 --write-object "$W/$2" --type "$1" \
 		--id 01 --label renew-key >/dev/null 2>&1 || { echo "FAIL: import $1"; exit 1; }
 done
-sh ${RENEW_SH_X:+-x} "$D/renew-e2e.sh" "$CASE"
+sh ${RENEW_SH_X:+-x} "$SCRIPT" "$CASE"

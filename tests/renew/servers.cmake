@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # ukey-renew against other servers and its command line (issue 7, items 5.1,
 # 5.7 and 6 of the acceptance list): renew-srv.sh CASE on SoftHSMv2
-# (renew-softhsm-run.sh) and on a virtual FTCOS token through ukey-pkcs11.so
+# (renew-softhsm.sh) and on a virtual FTCOS token through ukey-pkcs11.so
 # (pcsc-run + renew-card).
 #   mock   OpenSSL's CMP mock server: rejection, error message, waiting then accepted
 #   tls    HTTPS with client authentication by the token key, and its failures
@@ -19,7 +19,7 @@ if(UKEY_INTEGRATION_TESTS)
     endif()
     add_test(NAME renew_softhsm_${c}
              COMMAND env ${rn_env} RENEW_DAYS_LEFT=${days}
-                     sh ${rn_src}/renew-softhsm-run.sh $<TARGET_FILE:ukey-renew>
+                     sh ${rn_src}/renew-softhsm.sh $<TARGET_FILE:ukey-renew>
                         $<TARGET_FILE:ukey-testca> ${rn_src}/renew-srv.sh ${c})
     set_tests_properties(renew_softhsm_${c} PROPERTIES LABELS "integration;renew"
                          TIMEOUT 180 SKIP_RETURN_CODE 77)
