@@ -267,30 +267,12 @@ int rn_config_load(struct rn_config *c, const char *path, int must_exist, char *
 		close(fd);
 		return -1;
 	}
-	char *buf = malloc(RN_CONFIG_MAX_FILE + 1);
-	if (buf == NULL) {
-		close(fd);
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, RN_CONFIG_MAX_FILE + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > RN_CONFIG_MAX_FILE)
-			break;
-	}
+	char *buf;
+	size_t n;
+	int r = rn_read_all(fd, path, RN_CONFIG_MAX_FILE, &buf, &n, err, errlen);
 	close(fd);
+	if (r != 0)
+		return -1;
 	int rc = rn_config_parse(c, path, buf, n, err, errlen);
 	free(buf);
 	return rc;

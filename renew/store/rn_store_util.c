@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -161,4 +162,33 @@ const char *rn_home_dir(void)
 	if (pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
 		return pw->pw_dir;
 	return NULL;
+}
+
+int rn_read_all(int fd, const char *path, size_t max, char **buf, size_t *n,
+		char *err, size_t errlen)
+{
+	char *b = malloc(max + 1);
+	size_t k = 0;
+	*buf = NULL;
+	*n = 0;
+	if (b == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	while (k <= max) {
+		ssize_t r = read(fd, b + k, max + 1 - k);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+			free(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		k += (size_t)r;
+	}
+	*buf = b;
+	*n = k;
+	return 0;
 }

@@ -21,6 +21,11 @@ void rn_hex_encode(const unsigned char *in, size_t len, char *out);
 long rn_hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap);
 /* mkdir -p with mode for every component created; -1 with errno set. */
 int rn_mkdir_p(const char *path, unsigned mode);
+/* Reads all of fd (at most max + 1 bytes, so that "too large" shows) into a
+ * new buffer *buf (free it), *n bytes; -1 with err naming path on a read
+ * error or no memory. The caller closes fd. */
+int rn_read_all(int fd, const char *path, size_t max, char **buf, size_t *n,
+		char *err, size_t errlen);
 /* Home directory: $HOME, else the passwd entry; NULL if unknown. */
 const char *rn_home_dir(void);
 
