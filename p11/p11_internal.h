@@ -8,6 +8,7 @@
  *   p11_backend.c  the PC/SC + driver registry entry points (test hook)
  *   p11_slot.c     slot pool: one slot per reader, stable IDs, slot events
  *   p11_token.c    lazy binding of a card to a driver, transactions, reset
+ *   p11_objcache.c the object cache (per class, handles kept across re-reads)
  *   p11_session.c  sessions and their handles
  *   p11_login.c    C_Login/C_Logout/C_SetPIN/C_InitPIN/C_InitToken
  *   p11_attr.c     ukey_object → PKCS#11 attributes
@@ -21,11 +22,16 @@
  *   p11_stubs.c    everything we do not support
  *   p11_log.c      UKEY_DEBUG=p11 call tracing (never PINs)
  *
- * Locking: one global mutex protects the module state and the slot array;
- * each slot has its own mutex protecting its token, objects and sessions.
- * Order: a slot mutex may be taken while holding nothing or the global
- * mutex is never held while waiting for a slot mutex (take the slot first,
- * then the global one if needed).
+ * Locking: one global mutex (p11_g.lock) protects the module state and the
+ * slot array; each slot has its own mutex (p11_slot.lock) protecting its
+ * token, objects and sessions.
+ * Order: the two are never nested today. The global lock is held only
+ * briefly (slot lookup in p11_slot_get, p11_slots_refresh, the bookkeeping
+ * of C_WaitForSlotEvent, C_Initialize/C_Finalize) and is released before a
+ * slot lock is taken (p11_slot_lock, p11_session_acquire look the slot up,
+ * then lock it). Nothing holding a slot lock takes the global lock. If a
+ * nesting is ever needed: slot lock first, then the global lock — never a
+ * slot lock while holding the global one.
  */
 #ifndef UKEY_P11_INTERNAL_H
 #define UKEY_P11_INTERNAL_H
