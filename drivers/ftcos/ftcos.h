@@ -11,6 +11,7 @@
 
 #include "apdu.h"
 #include "profile.h"
+#include "driver.h" /* ukey_rsa_material */
 
 #define FTCOS_MAX_DEPTH 4      /* MF + 3 levels; our layouts use 2 */
 #define FTCOS_CHUNK_MAX 224    /* READ/UPDATE BINARY limit of the card */
@@ -127,11 +128,6 @@ ukey_rv ftcos_read_pubkey(ftcos_ctx *c, uint8_t kid, uint8_t **n,
 /* Import an RSA key pair into kid (CRT when p..qinv given and bits == 2048,
  * else E,D through WRITE KEY). Big-endian inputs. */
 ukey_rv ftcos_import_rsa(ftcos_ctx *c, uint8_t kid, unsigned bits,
-			 const uint8_t *n, size_t nlen, const uint8_t *e,
-			 size_t elen, const uint8_t *d, size_t dlen,
-			 const uint8_t *p, size_t plen, const uint8_t *q,
-			 size_t qlen, const uint8_t *dp, size_t dplen,
-			 const uint8_t *dq, size_t dqlen, const uint8_t *qinv,
-			 size_t qinvlen);
+			 const ukey_rsa_material *m);
 
 #endif /* UKEY_FTCOS_H */

@@ -502,10 +502,7 @@ static ukey_rv ftcos_import(ukey_card *card, const ukey_keygen_params *p,
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
 	rv = new_key_slot(d, &kid);
 	if (!rv)
-		rv = ftcos_import_rsa(&d->c, kid, p->bits, m->n, m->n_len, m->e,
-				      m->e_len, m->d, m->d_len, m->p, m->p_len,
-				      m->q, m->q_len, m->dp, m->dp_len, m->dq,
-				      m->dq_len, m->qinv, m->qinv_len);
+		rv = ftcos_import_rsa(&d->c, kid, p->bits, m);
 	if (rv)
 		return rv;
 	memset(&pub, 0, sizeof(pub));

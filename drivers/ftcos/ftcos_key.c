@@ -273,21 +273,18 @@ static ukey_rv import_write_key(ftcos_ctx *c, uint8_t usage, uint8_t kid,
 }
 
 ukey_rv ftcos_import_rsa(ftcos_ctx *c, uint8_t kid, unsigned bits,
-			 const uint8_t *n, size_t nlen, const uint8_t *e,
-			 size_t elen, const uint8_t *d, size_t dlen,
-			 const uint8_t *p, size_t plen, const uint8_t *q,
-			 size_t qlen, const uint8_t *dp, size_t dplen,
-			 const uint8_t *dq, size_t dqlen, const uint8_t *qinv,
-			 size_t qinvlen)
+			 const ukey_rsa_material *m)
 {
 	size_t width = bits / 8;
 	ukey_rv rv;
 
-	if (kid < 1 || kid > 9 || !n || !e || (bits != 1024 && bits != 2048))
+	if (!m || kid < 1 || kid > 9 || !m->n || !m->e || (bits != 1024 && bits != 2048))
 		return UKEY_E_ARGS;
+	const uint8_t *n = m->n, *e = m->e, *d = m->d;
+	size_t nlen = m->n_len, elen = m->e_len, dlen = m->d_len;
 	if (bits == 2048) {
-		const uint8_t *parts[5] = { p, q, dp, dq, qinv };
-		const size_t lens[5] = { plen, qlen, dplen, dqlen, qinvlen };
+		const uint8_t *parts[5] = { m->p, m->q, m->dp, m->dq, m->qinv };
+		const size_t lens[5] = { m->p_len, m->q_len, m->dp_len, m->dq_len, m->qinv_len };
 
 		for (int i = 0; i < 5; i++)
 			if (!parts[i])
