@@ -70,8 +70,9 @@ enum renew_rc rn_phase_write(struct rn_job *j);               /* token writes */
 int rn_check_new_cert(struct rn_job *j, X509 *cert, STACK_OF(X509) *extra,
 		      char *why, size_t whylen);
 
-void rn_hex(const unsigned char *b, size_t n, char *out, size_t outlen);
-int rn_unhex(const char *s, unsigned char *out, size_t cap, size_t *n);
+/* CKA_ID of the key pair the new certificate is for: the new pair (rekey)
+ * or the current one. */
+const unsigned char *rn_job_new_id(const struct rn_job *j, size_t *len);
 /* floor((t - now) / 86400) */
 long rn_days_left(time_t not_after, time_t now);
 time_t rn_asn1_time(const ASN1_TIME *t);

@@ -41,8 +41,8 @@ int rn_check_new_cert(struct rn_job *j, X509 *cert, STACK_OF(X509) *extra, char 
 {
 	char err[512] = "";
 	EVP_PKEY *pub = NULL;
-	const unsigned char *id = j->st.rekey ? j->st.new_key_id : j->st.cert_id;
-	size_t id_len = j->st.rekey ? j->st.new_key_id_len : j->st.cert_id_len;
+	size_t id_len;
+	const unsigned char *id = rn_job_new_id(j, &id_len);
 	EVP_PKEY *priv = j->st.rekey ? j->new_key : j->key;
 
 	rn_step(j, RENEW_STEP_VERIFY_CHAIN);

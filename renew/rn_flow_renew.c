@@ -43,8 +43,8 @@ enum renew_rc rn_phase_write(struct rn_job *j)
 	j->res->new_not_before = rn_asn1_time(X509_get0_notBefore(x));
 	j->res->new_not_after = rn_asn1_time(X509_get0_notAfter(x));
 	X509_free(x);
-	const unsigned char *id = j->st.rekey ? j->st.new_key_id : j->st.cert_id;
-	size_t id_len = j->st.rekey ? j->st.new_key_id_len : j->st.cert_id_len;
+	size_t id_len;
+	const unsigned char *id = rn_job_new_id(j, &id_len);
 
 	rn_step(j, RENEW_STEP_WRITE_CERT);
 	if (j->o->dry_run) {
@@ -164,8 +164,8 @@ static enum renew_rc run_pending(struct rn_job *j, int wait)
 		char why[512], err[512] = "";
 		if (!x)
 			return rn_fail(j, RENEW_STATE, RENEW_STEP_RECEIVE, "state file: new certificate unreadable");
-		const unsigned char *id = j->st.rekey ? j->st.new_key_id : j->st.cert_id;
-		size_t id_len = j->st.rekey ? j->st.new_key_id_len : j->st.cert_id_len;
+		size_t id_len;
+		const unsigned char *id = rn_job_new_id(j, &id_len);
 		EVP_PKEY **slot = j->st.rekey ? &j->new_key : &j->key;
 		rc = get_key(j, id, id_len, slot);
 		if (rc == RENEW_OK && !j->roots) {
