@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 	double cycle_ms = 0;
 	unsigned long cycle_apdus = 0;
 	char pin[64];
-	int iters = 5;
+	int iters = 5, warmup = 0;
 
 	for (int i = 1; i < argc; i += 2) { /* every option takes a value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -262,14 +262,17 @@ int main(int argc, char **argv)
 			name = v;
 		else if (!strcmp(a, "--iterations"))
 			iters = atoi(v);
+		else if (!strcmp(a, "--warmup"))
+			warmup = atoi(v);
 		else {
 			fprintf(stderr, "ukey-bench: unknown option %s\n", a);
 			return 2;
 		}
 	}
-	if (!module || !secrets || iters < 1 || iters > 10000) {
+	if (!module || !secrets || iters < 1 || iters > 10000 || warmup < 0 ||
+	    warmup > 100) {
 		fprintf(stderr, "usage: ukey-bench --module SO --secrets FILE [--name NAME] "
-				"[--iterations 1..10000] [--pcscd-log FILE]\n");
+				"[--iterations 1..10000] [--warmup 0..100] [--pcscd-log FILE]\n");
 		return 2;
 	}
 	if (logpath) {
@@ -284,6 +287,19 @@ int main(int argc, char **argv)
 		if (lg.fp)
 			fclose(lg.fp);
 		return 2;
+	}
+	/* Warm-up cycles (e.g. to fill the directory cache of a later cold
+	 * process) are run and checked like the others but not measured. */
+	for (int i = 0; i < warmup; i++) {
+		struct acc scratch = { { 0 }, { 0 } };
+
+		if (one_cycle(module, pin, &lg, &scratch, i) != 0) {
+			fprintf(stderr, "ukey-bench: %s: warm-up %d failed\n", name, i);
+			e2e_wipe(pin, sizeof(pin));
+			if (lg.fp)
+				fclose(lg.fp);
+			return 1;
+		}
 	}
 	for (int i = 0; i < iters; i++) {
 		if (one_cycle(module, pin, &lg, &acc, i) != 0) {

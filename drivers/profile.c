@@ -652,3 +652,34 @@ int ukey_profile_get_bool(const ukey_profile *p, const char *key, int def)
 		return def;
 	return b;
 }
+
+int ukey_profile_list_next(const char **cursor, const char **item, size_t *len)
+{
+	const char *s = cursor ? *cursor : NULL, *e;
+
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == ',')
+		s++;
+	if (!*s) {
+		*cursor = s;
+		return 0;
+	}
+	for (e = s; *e && *e != ',' && *e != ' '; e++)
+		;
+	*item = s;
+	*len = (size_t)(e - s);
+	*cursor = e;
+	return 1;
+}
+
+int ukey_profile_list_has(const char *list, const char *name)
+{
+	const char *item;
+	size_t l, n = strlen(name);
+
+	while (ukey_profile_list_next(&list, &item, &l))
+		if (l == n && strncmp(item, name, n) == 0)
+			return 1;
+	return 0;
+}

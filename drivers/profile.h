@@ -105,6 +105,14 @@ unsigned long ukey_profile_get_uint(const ukey_profile *p, const char *key,
 /* yes/no/true/false/1/0 */
 int ukey_profile_get_bool(const ukey_profile *p, const char *key, int def);
 
+/* The one list syntax of profile values ("pkcs15, entersafe-espk",
+ * "1024, 2048"): items separated by commas and/or spaces. Start with
+ * *cursor at the value (NULL is an empty list); each call gives the next
+ * item (not NUL-terminated) and returns 1, or 0 at the end. */
+int ukey_profile_list_next(const char **cursor, const char **item, size_t *len);
+/* Is `name` an item of list? An empty or NULL list has no items. */
+int ukey_profile_list_has(const char *list, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,29 +50,10 @@ static void hex(const uint8_t *s, size_t n, char *out, size_t outsz)
 	out[j] = 0;
 }
 
-/* Is `name` in the profile's comma-separated layout list (or no list)? */
+/* Is `name` in the profile's layout list (or is there no list)? */
 static int layout_wanted(const ukey_profile *p, const char *name)
 {
-	const char *s;
-	size_t n = strlen(name);
-
-	if (!p || !p->layouts[0])
-		return 1;
-	for (s = p->layouts; *s;) {
-		const char *e;
-		size_t l;
-
-		while (*s == ' ' || *s == ',')
-			s++;
-		e = s;
-		while (*e && *e != ',' && *e != ' ')
-			e++;
-		l = (size_t)(e - s);
-		if (l == n && strncmp(s, name, n) == 0)
-			return 1;
-		s = e;
-	}
-	return 0;
+	return !p || !p->layouts[0] || ukey_profile_list_has(p->layouts, name);
 }
 
 static void ftcos_unbind(ukey_card *card)

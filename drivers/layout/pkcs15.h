@@ -6,6 +6,7 @@
 #ifndef UKEY_LAYOUT_PKCS15_H
 #define UKEY_LAYOUT_PKCS15_H
 
+#include "dircache.h"
 #include "driver.h"
 #include "ftcos.h"
 #include "pkcs15_asn1.h"
@@ -57,6 +58,9 @@ typedef struct {
 	size_t odf_size;
 	int pins_loaded;
 	p15_pin pin[2];        /* [0] user, [1] SO (PUK) */
+	/* The public directory of an earlier process, valid for this
+	 * TokenInfo (dircache.h); NULL when none may be used or kept. */
+	ukey_dircache *cache;
 } p15_token;
 
 extern const uint8_t p15_aid[12];

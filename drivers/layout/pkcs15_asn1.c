@@ -314,6 +314,32 @@ out:
 	return ret;
 }
 
+int p15_tokeninfo_age(const uint8_t *in, size_t inlen, time_t when, long *age)
+{
+	const unsigned char *p = in;
+	P15_TOKENINFO *ti;
+	ASN1_TIME *now = NULL;
+	int day = 0, sec = 0, ret = -1;
+
+	if (!in || !inlen || inlen > 0x7FFFFFFF || !age)
+		return -1;
+	ti = d2i_P15_TOKENINFO(NULL, &p, (long)inlen);
+	if (!ti || !ti->last_update ||
+	    ti->last_update->type != V_ASN1_GENERALIZEDTIME ||
+	    ASN1_TIME_check(ti->last_update->value.generalizedtime) != 1)
+		goto out;
+	now = ASN1_TIME_set(NULL, when);
+	if (!now || !ASN1_TIME_diff(&day, &sec, ti->last_update->value.generalizedtime, now))
+		goto out;
+	*age = (long)day * 86400L + sec;
+	ret = 0;
+out:
+	ASN1_TIME_free(now);
+	P15_TOKENINFO_free(ti);
+	ERR_clear_error();
+	return ret;
+}
+
 long p15_tokeninfo_touch(const uint8_t *in, size_t inlen, time_t when,
 			 uint8_t *out, size_t outsz)
 {
@@ -329,6 +355,14 @@ long p15_tokeninfo_touch(const uint8_t *in, size_t inlen, time_t when,
 	ti = d2i_P15_TOKENINFO(NULL, &p, (long)inlen);
 	if (!ti)
 		goto out;
+	/* Strictly later than the lastUpdate on the card: two changes within
+	 * one second must still give two markers (directory caches key on it). */
+	{
+		long age;
+
+		if (p15_tokeninfo_age(in, inlen, when, &age) == 0 && age <= 0)
+			when += (time_t)(1 - age);
+	}
 	gt = ASN1_GENERALIZEDTIME_set(NULL, when);
 	if (!gt)
 		goto out;

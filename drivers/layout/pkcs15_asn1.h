@@ -225,8 +225,13 @@ long p15_tokeninfo_encode(const uint8_t *serial, size_t slen,
 			  const char *manufacturer, const char *label,
 			  size_t llen, time_t when, uint8_t *out, size_t outsz);
 
+/* Seconds from the lastUpdate of TokenInfo DER `in` to `when` (negative if
+ * lastUpdate is later): 0 and *age set, or -1 (no GeneralizedTime
+ * lastUpdate, undecodable). */
+int p15_tokeninfo_age(const uint8_t *in, size_t inlen, time_t when, long *age);
 /* The TokenInfo DER `in` (its first value; padding after it ignored)
- * re-encoded with lastUpdate = when, as OpenSC does after each change;
+ * re-encoded with lastUpdate = when (or one second after the lastUpdate
+ * already there, if that is not earlier), as OpenSC does after each change;
  * other fields kept. Returns the new length, or -1 (undecodable, or the
  * result does not fit outsz). */
 long p15_tokeninfo_touch(const uint8_t *in, size_t inlen, time_t when,

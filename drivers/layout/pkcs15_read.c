@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 
@@ -113,6 +114,95 @@ ukey_rv p15_read_ef(p15_token *t, const uint8_t *path, size_t plen,
 			 NULL, NULL);
 }
 
+/* ---------------------------------------------------- directory cache */
+
+static void put_be32(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static size_t get_be32(const uint8_t *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+/* read_file through the directory cache, for files anyone may read without
+ * a PIN (directory files, certificates, public keys, public data). Entry:
+ * key 'F' ‖ mode ‖ path, value u32 file size ‖ u32 used ‖ content. */
+static ukey_rv read_public(p15_token *t, const uint8_t *path, size_t plen,
+			   int mode, size_t max, uint8_t **out, size_t *outlen,
+			   size_t *used, size_t *fsize)
+{
+	uint8_t key[2 + P15_PATH_MAX], *v;
+	const uint8_t *d;
+	size_t l, u = 0, fs = 0;
+	ukey_rv rv;
+
+	if (!t->cache || plen > P15_PATH_MAX)
+		return read_file(t, path, plen, mode, max, out, outlen, used, fsize);
+	key[0] = 'F';
+	key[1] = (uint8_t)mode;
+	memcpy(key + 2, path, plen);
+	if (ukey_dircache_get(t->cache, key, plen + 2, &d, &l) && l >= 8 &&
+	    get_be32(d) <= max && get_be32(d + 4) <= l - 8 && l - 8 <= get_be32(d)) {
+		*outlen = l - 8;
+		*out = NULL;
+		if (*outlen) {
+			*out = malloc(*outlen);
+			if (!*out)
+				return UKEY_E_NOMEM;
+			memcpy(*out, d + 8, *outlen);
+		}
+		if (used)
+			*used = get_be32(d + 4);
+		if (fsize)
+			*fsize = get_be32(d);
+		return UKEY_OK;
+	}
+	rv = read_file(t, path, plen, mode, max, out, outlen, &u, &fs);
+	if (rv)
+		return rv;
+	if (mode == READ_RAW)
+		u = *outlen;
+	if (used)
+		*used = u;
+	if (fsize)
+		*fsize = fs;
+	v = malloc(8 + *outlen);
+	if (v) {
+		put_be32(v, fs);
+		put_be32(v + 4, u);
+		if (*outlen)
+			memcpy(v + 8, *out, *outlen);
+		ukey_dircache_put(t->cache, key, plen + 2, v, 8 + *outlen);
+		free(v);
+	}
+	return UKEY_OK;
+}
+
+/* A marker may be trusted once no writer can produce it again: writers put
+ * the time in lastUpdate with one-second resolution, so a change in the
+ * same second as the one we read would leave it unchanged. */
+#define P15_MARKER_SETTLED_S 2
+
+/* Open the cache for the TokenInfo just read (its bytes are the marker). */
+static void open_cache(p15_token *t)
+{
+	long age;
+
+	if (!t->ti_der || !t->serial_len ||
+	    p15_tokeninfo_age(t->ti_der, t->ti_len, time(NULL), &age) != 0 ||
+	    age < P15_MARKER_SETTLED_S)
+		return; /* no lastUpdate (no marker writers keep), or too fresh */
+	t->cache = ukey_dircache_open(t->prof && t->prof->name[0] ? t->prof->name
+								  : "pkcs15",
+				      t->serial, t->serial_len, t->ti_der,
+				      t->ti_len);
+}
+
 ukey_rv p15_abs_path(const p15_token *t, const ASN1_OCTET_STRING *p,
 		     uint8_t *out, size_t *outlen)
 {
@@ -190,8 +280,8 @@ static ukey_rv read_odf(p15_token *t)
 	size_t len = 0, used = 0, size = 0;
 	ukey_rv rv;
 
-	rv = read_file(t, path_odf, sizeof(path_odf), READ_DIR, P15_DF_MAX_SIZE,
-		       &buf, &len, &used, &size);
+	rv = read_public(t, path_odf, sizeof(path_odf), READ_DIR, P15_DF_MAX_SIZE,
+			 &buf, &len, &used, &size);
 	if (rv == UKEY_OK) {
 		parse_odf(t, buf, used);
 		t->odf_used = used;
@@ -238,10 +328,8 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 		return rv;
 	}
 
-	rv = read_odf(t);
-	if (rv && rv != UKEY_E_SW_FILE_NOT_FOUND)
-		return rv;
-
+	/* TokenInfo first: it is the change marker that decides whether the
+	 * directory an earlier process read may be used instead of the card. */
 	rv = read_file(t, path_ti, sizeof(path_ti), READ_DIR, P15_DF_MAX_SIZE,
 		       &buf, &len, &used, &size);
 	if (rv == UKEY_OK) {
@@ -250,8 +338,13 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 		t->ti_len = used;
 		t->ti_size = size;
 		buf = NULL;
+		open_cache(t);
 	}
 	free(buf);
+	if (rv && rv != UKEY_E_SW_FILE_NOT_FOUND)
+		return rv;
+
+	rv = read_odf(t);
 	if (rv && rv != UKEY_E_SW_FILE_NOT_FOUND)
 		return rv;
 	return UKEY_OK;
@@ -260,7 +353,9 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 ukey_rv p15_refresh(p15_token *t)
 {
 	/* Another application may have changed the token since we read it
-	 * (between our PC/SC transactions): writes start from fresh data. */
+	 * (between our PC/SC transactions): writes start from fresh data, and
+	 * the directory cache goes (the write will change the token). */
+	ukey_dircache_drop(t->cache);
 	for (int i = 0; i < P15_DF_COUNT; i++) {
 		free(t->df[i].data);
 		memset(&t->df[i], 0, sizeof(t->df[i]));
@@ -276,6 +371,7 @@ void p15_free(p15_token *t)
 	for (int i = 0; i < P15_DF_COUNT; i++)
 		free(t->df[i].data);
 	free(t->ti_der);
+	ukey_dircache_close(t->cache);
 	ukey_memzero(t, sizeof(*t));
 }
 
@@ -288,8 +384,10 @@ ukey_rv p15_load_df(p15_token *t, int kind)
 		return UKEY_OK;
 	free(df->data);
 	df->data = NULL;
-	rv = read_file(t, df->path, df->path_len, READ_DIR, P15_DF_MAX_SIZE,
-		       &df->data, &df->len, &df->used, &df->size);
+	/* The AODF (PINs) is never cached: nothing PIN-related leaves the card. */
+	rv = (kind == P15_DF_AODF ? read_file : read_public)(
+		t, df->path, df->path_len, READ_DIR, P15_DF_MAX_SIZE, &df->data,
+		&df->len, &df->used, &df->size);
 	if (rv == UKEY_E_SW_FILE_NOT_FOUND) {
 		df->present = 0;
 		return UKEY_OK;
@@ -482,8 +580,8 @@ static ukey_rv load_pubkey(p15_token *t, ukey_object *o)
 	const uint8_t *el;
 	ukey_rv rv;
 
-	rv = read_file(t, o->drv_ref + 4, o->drv_ref[3], READ_DIR,
-		       P15_EF_MAX_SIZE, &buf, &len, &used, NULL);
+	rv = read_public(t, o->drv_ref + 4, o->drv_ref[3], READ_DIR,
+			 P15_EF_MAX_SIZE, &buf, &len, &used, NULL);
 	if (rv)
 		return rv;
 	rv = UKEY_E_MALFORMED;
@@ -506,6 +604,52 @@ static ukey_rv load_pubkey(p15_token *t, ukey_object *o)
 	return rv;
 }
 
+/* READ PUBLIC KEY of the key record k names, through the directory cache
+ * (a public key is public). Entry: 'K' ‖ kid ‖ DF path, value u32 nlen ‖ n ‖ e. */
+static ukey_rv pubkey_cached(p15_token *t, const ukey_object *k, uint8_t **n,
+			     size_t *nlen, uint8_t **e, size_t *elen)
+{
+	uint8_t key[2 + P15_PATH_MAX], *v;
+	const uint8_t *d;
+	size_t l, plen = k->drv_ref[3];
+	ukey_rv rv;
+
+	if (t->cache && plen <= P15_PATH_MAX) {
+		key[0] = 'K';
+		key[1] = k->drv_ref[2];
+		memcpy(key + 2, k->drv_ref + 4, plen);
+		if (ukey_dircache_get(t->cache, key, plen + 2, &d, &l) && l > 4 &&
+		    get_be32(d) > 0 && get_be32(d) < l - 4) {
+			*nlen = get_be32(d);
+			*elen = l - 4 - *nlen;
+			*n = malloc(*nlen);
+			*e = malloc(*elen);
+			if (!*n || !*e) {
+				free(*n);
+				free(*e);
+				return UKEY_E_NOMEM;
+			}
+			memcpy(*n, d + 4, *nlen);
+			memcpy(*e, d + 4 + *nlen, *elen);
+			return UKEY_OK;
+		}
+	}
+	rv = ftcos_select_df(t->c, k->drv_ref + 4, plen);
+	if (!rv)
+		rv = ftcos_read_pubkey(t->c, k->drv_ref[2], n, nlen, e, elen);
+	if (rv || !t->cache || plen > P15_PATH_MAX)
+		return rv;
+	v = malloc(4 + *nlen + *elen);
+	if (v) {
+		put_be32(v, *nlen);
+		memcpy(v + 4, *n, *nlen);
+		memcpy(v + 4 + *nlen, *e, *elen);
+		ukey_dircache_put(t->cache, key, plen + 2, v, 4 + *nlen + *elen);
+		free(v);
+	}
+	return UKEY_OK;
+}
+
 /* One APDU instead of a file read: when a private key with the same ID
  * names its key record, READ PUBLIC KEY of that record gives n and e. */
 static ukey_rv pubkey_from_record(p15_token *t, ukey_objlist *l, ukey_object *pub)
@@ -520,9 +664,7 @@ static ukey_rv pubkey_from_record(p15_token *t, ukey_objlist *l, ukey_object *pu
 		    memcmp(k->id, pub->id, k->id_len) != 0 || k->drv_ref[2] < 1 ||
 		    k->drv_ref[2] > 9)
 			continue;
-		rv = ftcos_select_df(t->c, k->drv_ref + 4, k->drv_ref[3]);
-		if (!rv)
-			rv = ftcos_read_pubkey(t->c, k->drv_ref[2], &n, &nlen, &e, &elen);
+		rv = pubkey_cached(t, k, &n, &nlen, &e, &elen);
 		if (rv)
 			return rv;
 		if (pub->key_bits && (nlen * 8 < pub->key_bits || nlen * 8 > pub->key_bits + 7)) {
@@ -630,7 +772,10 @@ ukey_rv p15_read_value(p15_token *t, ukey_object *o)
 	if (o->cls == UKEY_OBJ_PUBKEY)
 		return load_pubkey(t, o);
 	if (o->cls == UKEY_OBJ_DATA) {
-		rv = p15_read_ef(t, o->drv_ref + 4, o->drv_ref[3], &buf, &len);
+		/* a private data object's value is read under the PIN: never cached */
+		rv = (o->private_obj ? read_file : read_public)(
+			t, o->drv_ref + 4, o->drv_ref[3], READ_RAW, P15_EF_MAX_SIZE,
+			&buf, &len, NULL, NULL);
 		if (rv)
 			return rv;
 		free(o->value);
@@ -640,8 +785,8 @@ ukey_rv p15_read_value(p15_token *t, ukey_object *o)
 	}
 	if (o->cls != UKEY_OBJ_CERT)
 		return UKEY_E_ARGS;
-	rv = read_file(t, o->drv_ref + 4, o->drv_ref[3], READ_DIR,
-		       P15_EF_MAX_SIZE, &buf, &len, &used, NULL);
+	rv = read_public(t, o->drv_ref + 4, o->drv_ref[3], READ_DIR,
+			 P15_EF_MAX_SIZE, &buf, &len, &used, NULL);
 	if (rv)
 		return rv;
 	if (p15_next_element(buf, used, &off, &el, &l) != 1) {

@@ -367,16 +367,24 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 	if (ft_p_add_ef(c, df, 0xFFFD, 2560, ac_free, 0x1580, NULL, 0) < 0)
 		return -1;
 	vt_buf odf = { 0 }, ti = { 0 }, tis = { 0 }, aodf = { 0 }, prkdf = { 0 },
-	       pukdf = { 0 }, cdf = { 0 };
+	       pukdf = { 0 }, cdf = { 0 }, lu = { 0 };
 	unsigned bits = p->key_bits;
 	uint8_t flags = 0x60;  /* loginRequired, prnGeneration */
+	/* lastUpdate [5] GeneralizedTime, as OpenSC's pkcs15-init writes it:
+	 * the change marker a host may key its directory cache on. */
+	char when[16];
+	time_t now = time(NULL);
+	struct tm tmv;
+	if (!gmtime_r(&now, &tmv) || strftime(when, sizeof(when), "%Y%m%d%H%M%SZ", &tmv) != 15)
+		return -1;
 	rc = odf_entry(&odf, 0xA8, 0x4401) ||
 	     (bits && (odf_entry(&odf, 0xA0, 0x4402) || odf_entry(&odf, 0xA1, 0x4403) ||
 		       odf_entry(&odf, 0xA4, 0x4404))) ||
 	     vt_der_int(&tis, 0) || vt_der_tlv(&tis, 0x04, c->serial, 8) ||
 	     vt_der_utf8(&tis, "EnterSafe") ||
 	     vt_der_tlv(&tis, 0x80, label, strlen(label)) ||
-	     vt_der_bits(&tis, 5, &flags, 1) || vt_der_wrap(&ti, 0x30, &tis) ||
+	     vt_der_bits(&tis, 5, &flags, 1) || vt_der_tlv(&lu, 0x18, when, 15) ||
+	     vt_der_wrap(&tis, 0xA5, &lu) || vt_der_wrap(&ti, 0x30, &tis) ||
 	     (has_pin && aodf_pin(&aodf, "UserPIN", 1, 1, 0)) ||
 	     (has_pin && p->so_pin && *p->so_pin &&
 	      aodf_pin(&aodf, "UserPUK", 2, 2, 1));
@@ -420,6 +428,7 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 	OPENSSL_free(pubder);
 	vt_buf_free(&odf);
 	vt_buf_free(&ti);
+	vt_buf_free(&lu);
 	vt_buf_free(&aodf);
 	vt_buf_free(&prkdf);
 	vt_buf_free(&pukdf);

@@ -257,6 +257,32 @@ START_TEST(test_shipped_profiles)
 }
 END_TEST
 
+/* The one list syntax of profile values: commas and/or spaces. */
+START_TEST(test_list_values)
+{
+	const char *cur = " pkcs15,, entersafe-espk  x,", *it;
+	const char *want[] = { "pkcs15", "entersafe-espk", "x" };
+	size_t l, n = 0;
+
+	while (ukey_profile_list_next(&cur, &it, &l)) {
+		ck_assert_uint_lt(n, 3);
+		ck_assert_uint_eq(l, strlen(want[n]));
+		ck_assert(!strncmp(it, want[n], l));
+		n++;
+	}
+	ck_assert_uint_eq(n, 3);
+	cur = NULL;
+	ck_assert_int_eq(ukey_profile_list_next(&cur, &it, &l), 0);
+	cur = " , ";
+	ck_assert_int_eq(ukey_profile_list_next(&cur, &it, &l), 0);
+	ck_assert(ukey_profile_list_has("pkcs15, entersafe-espk", "entersafe-espk"));
+	ck_assert(!ukey_profile_list_has("pkcs15, entersafe-espk", "pkcs"));
+	ck_assert(!ukey_profile_list_has("pkcs15x", "pkcs15"));
+	ck_assert(!ukey_profile_list_has("", "pkcs15"));
+	ck_assert(!ukey_profile_list_has(NULL, "pkcs15"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("drivers_profile");
@@ -269,6 +295,7 @@ int main(void)
 	tcase_add_test(tc, test_atr_match);
 	tcase_add_test(tc, test_loader_and_override);
 	tcase_add_test(tc, test_shipped_profiles);
+	tcase_add_test(tc, test_list_values);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
