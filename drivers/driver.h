@@ -232,6 +232,31 @@ typedef struct ukey_driver {
 /* Registry of built-in drivers (drivers/registry.c). NULL if unknown. */
 const ukey_driver *ukey_driver_find(const char *name);
 
+/* ------------------------------------------------ opening a card */
+
+/* Open a card for binding (drivers/card_open.c; no card I/O). card (zeroed
+ * or closed: nothing in it is freed) is set to prof, drv and an APDU
+ * channel over xfer (called with xfer_ctx) with the profile's channel
+ * options, APDU tracing as UKEY_DEBUG asks, and the rule that an answer
+ * without a status word means the card is gone (UKEY_E_NO_CARD). Then call
+ * drv->bind. UKEY_OK, UKEY_E_NOMEM or UKEY_E_ARGS; ukey_card_close is
+ * harmless after a failure. */
+ukey_rv ukey_card_open(ukey_card *card, const ukey_profile *prof,
+		       const ukey_driver *drv, ukey_xfer_fn xfer,
+		       void *xfer_ctx);
+/* Unbind the driver if bound (drv_data set: a failed bind leaves it NULL),
+ * which frees its state and wipes its secure-messaging keys; end the trace;
+ * wipe the channel and the card. No card I/O. Harmless on a zeroed card. */
+void ukey_card_close(ukey_card *card);
+/* The link to the card was lost (card or reader gone, an answer without a
+ * status word) since ukey_card_open or the last ukey_card_link_reset:
+ * whatever code the driver made of it, the card it talked to is gone. */
+int ukey_card_link_lost(const ukey_card *card);
+void ukey_card_link_reset(ukey_card *card);
+/* Release what the cards' channels share (the private OpenSSL context of
+ * the secure-messaging primitives); when no card is open any more. */
+void ukey_cards_cleanup(void);
+
 #ifdef __cplusplus
 }
 #endif

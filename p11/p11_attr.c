@@ -15,7 +15,14 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_attr.h"
+#include "p11_mech.h"
+#include "p11_object.h"
+#include "p11_rsa.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 void p11_attr_tmp_free(p11_attr_tmp *t)
 {

@@ -3,7 +3,12 @@
  * The module's view of apdu/pcsc and the driver registry, behind a table of
  * pointers so that unit tests can inject a fake reader and driver.
  */
-#include "p11_internal.h"
+#include "pcsc.h"
+#include "driver.h"
+#include "profile.h"
+
+#include "p11_backend.h"
+#include "p11_module.h"
 
 static ukey_rv default_profiles_load(ukey_profile_set *out)
 {

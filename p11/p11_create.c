@@ -10,7 +10,16 @@
 
 #include <openssl/x509.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_attr.h"
+#include "p11_log.h"
+#include "p11_mech.h"
+#include "p11_object.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_tmpl.h"
+#include "p11_token.h"
 
 static CK_RV copy_label_id(const CK_ATTRIBUTE *t, CK_ULONG n, char *label,
 			   uint8_t *id, size_t *id_len)

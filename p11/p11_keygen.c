@@ -7,7 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_log.h"
+#include "p11_mech.h"
+#include "p11_object.h"
+#include "p11_scratch.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_tmpl.h"
+#include "p11_token.h"
 
 /* What the card cannot do must be refused, not silently ignored. */
 static CK_RV check_templates(const CK_ATTRIBUTE *pub, CK_ULONG npub,

@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "p11_internal.h"
+#include "p11_lock.h"
 
 struct p11_mutex {
 	pthread_mutex_t pm;

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "p11_internal.h"
+#include "p11_log.h"
 
 static int log_on = -1;
 static FILE *log_fp;

@@ -7,7 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+#include "profile.h"
+
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 static void pin_range(const p11_slot *s, ukey_pin_role role, unsigned *minl,
 		      unsigned *maxl)

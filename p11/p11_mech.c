@@ -9,7 +9,17 @@
 
 #include <openssl/obj_mac.h>
 
-#include "p11_internal.h"
+#include "pcsc.h"
+#include "driver.h"
+#include "profile.h"
+
+#include "p11_backend.h"
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_mech.h"
+#include "p11_module.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 #define SV (CKF_SIGN | CKF_VERIFY)
 #define ED (CKF_ENCRYPT | CKF_DECRYPT)
@@ -47,21 +57,26 @@ const p11_mech_desc *p11_mech_lookup(CK_MECHANISM_TYPE type)
 }
 
 /* RSA sizes from the profile: "rsa_bits = 1024, 2048" (what the card OS
- * can generate and use); 1024..2048 when the profile says nothing. */
+ * can generate and use); 1024..2048 when the profile says nothing. An item
+ * that is not a number ends the list (what came before it counts); a number
+ * out of 512..16384 is skipped. */
 static size_t profile_sizes(const ukey_profile *p, unsigned long *v, size_t cap)
 {
-	const char *list = p ? ukey_profile_get(p, "rsa_bits") : NULL;
-	size_t n = 0;
-	while (list && *list && n < cap) {
-		char *end;
-		unsigned long b = strtoul(list, &end, 10);
-		if (end == list)
+	const char *list = p ? ukey_profile_get(p, "rsa_bits") : NULL, *item;
+	size_t n = 0, len;
+	while (n < cap && ukey_profile_list_next(&list, &item, &len)) {
+		char num[24], *end;
+		if (len >= sizeof(num))
+			break;
+		memcpy(num, item, len);
+		num[len] = 0;
+		unsigned long b = strtoul(num, &end, 10);
+		if (end == num)
 			break;
 		if (b >= 512 && b <= 16384)
 			v[n++] = b;
-		list = end;
-		while (*list == ',' || *list == ' ')
-			list++;
+		if (*end)
+			break; /* "2048x": the number counts, the list ends */
 	}
 	return n;
 }

@@ -11,7 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_backend.h"
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_module.h"
+#include "p11_slot.h"
 
 p11_module p11_g;
 
@@ -109,7 +115,7 @@ static CK_RV do_finalize(CK_VOID_PTR pReserved)
 	p11_be->profiles_free(&p11_g.profiles);
 	p11_mutex_free(p11_g.lock);
 	memset(&p11_g, 0, sizeof(p11_g));
-	ukey_sm_cleanup();
+	ukey_cards_cleanup();
 	return CKR_OK;
 }
 

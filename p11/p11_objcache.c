@@ -9,7 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_attr.h"
+#include "p11_object.h"
+#include "p11_scratch.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 void p11_token_invalidate_objects(p11_slot *s)
 {

@@ -10,7 +10,15 @@
 
 #include <openssl/x509.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_attr.h"
+#include "p11_log.h"
+#include "p11_object.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_tmpl.h"
+#include "p11_token.h"
 
 p11_obj *p11_obj_find(p11_slot *s, CK_OBJECT_HANDLE h)
 {

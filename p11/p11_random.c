@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* C_GenerateRandom from the card's RNG; C_SeedRandom is not possible. */
-#include "p11_internal.h"
-
 #include <string.h>
+
+#include "p11_log.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 #define RANDOM_CHUNK 128 /* bytes per driver call: short APDUs */
 /* Ask drivers for multiples of 8 bytes only: card OSes answer GET

@@ -19,7 +19,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "p11_internal.h"
+#include "p11_rsa.h"
 
 const void *p11_md_for_ckm(CK_MECHANISM_TYPE hash)
 {

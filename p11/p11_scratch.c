@@ -28,7 +28,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_log.h"
+#include "p11_object.h"
+#include "p11_scratch.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 #define SCRATCH_PREFIX "ukey-scratch "
 

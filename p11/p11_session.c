@@ -9,7 +9,14 @@
 
 #include <openssl/evp.h>
 
-#include "p11_internal.h"
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_module.h"
+#include "p11_object.h"
+#include "p11_scratch.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 #define SLOT_SHIFT 24
 #define SEQ_MASK ((1UL << SLOT_SHIFT) - 1)

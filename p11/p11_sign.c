@@ -14,7 +14,16 @@
 #include <openssl/obj_mac.h>
 #include <openssl/rsa.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_attr.h"
+#include "p11_log.h"
+#include "p11_mech.h"
+#include "p11_object.h"
+#include "p11_rsa.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 #define P11_MAX_INPUT 65536 /* raw mechanisms: accumulated data cap */
 

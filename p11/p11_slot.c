@@ -10,7 +10,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "p11_internal.h"
+#include "pcsc.h"
+
+#include "p11_backend.h"
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_module.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 static p11_slot *slot_new(const char *reader)
 {

@@ -4,7 +4,8 @@
  * check initialisation and the session handle first, so an application
  * gets the same error precedence as from the supported functions.
  */
-#include "p11_internal.h"
+#include "p11_log.h"
+#include "p11_session.h"
 
 /* The stubs ignore their arguments by design. */
 #pragma GCC diagnostic ignored "-Wunused-parameter"

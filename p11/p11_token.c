@@ -9,7 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "p11_internal.h"
+#include "pcsc.h"
+#include "driver.h"
+#include "profile.h"
+
+#include "p11_backend.h"
+#include "p11_lock.h"
+#include "p11_log.h"
+#include "p11_module.h"
+#include "p11_object.h"
+#include "p11_session.h"
+#include "p11_slot.h"
+#include "p11_token.h"
 
 CK_RV p11_ukey_to_ckr(ukey_rv rv)
 {
@@ -32,7 +43,7 @@ CK_RV p11_ukey_to_ckr(ukey_rv rv)
 	}
 }
 
-static void token_free(p11_token *t, int unbind)
+static void token_free(p11_token *t)
 {
 	if (!t)
 		return;
@@ -40,10 +51,7 @@ static void token_free(p11_token *t, int unbind)
 		p11_obj_clear(&t->objs[i]);
 	free(t->objs);
 	ukey_objlist_clear(&t->reclaim);
-	if (unbind && t->card.drv_data && t->card.drv && t->card.drv->unbind)
-		t->card.drv->unbind(&t->card);
-	if (t->card.chan.trace)
-		ukey_trace_free(t->card.chan.trace);
+	ukey_card_close(&t->card); /* unbind, trace, channel */
 	if (t->conn)
 		p11_be->disconnect(t->conn, 0);
 	p11_wipe(t, sizeof(*t));
@@ -55,7 +63,7 @@ void p11_token_drop(p11_slot *s, int card_gone)
 	if (s->token) {
 		p11_log("slot %lu: token %s", (unsigned long)s->id,
 			card_gone ? "removed" : "released");
-		token_free(s->token, 1);
+		token_free(s->token);
 		s->token = NULL;
 	}
 	if (card_gone) {
@@ -121,6 +129,19 @@ static void read_pin_info(p11_token *t, int keep)
 	}
 }
 
+/* The transport under every token's channel (ctx: the p11_token): the
+ * backend's exchange on the token's current connection, which
+ * p11_token_reset_card replaces; none once it is gone. The channel
+ * drivers/ opens over it (ukey_card_open) decides what a lost link is. */
+static ukey_rv token_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
+			  uint8_t *rsp, size_t rspcap, size_t *rsplen)
+{
+	p11_token *t = ctx;
+	if (!t || !t->conn)
+		return UKEY_E_NO_CARD;
+	return p11_be->xfer(t->conn, cmd, cmdlen, rsp, rspcap, rsplen);
+}
+
 /* drv->bind inside a transaction that the caller holds. */
 static CK_RV token_bind_locked(p11_token *t, int keep_pins)
 {
@@ -128,9 +149,10 @@ static CK_RV token_bind_locked(p11_token *t, int keep_pins)
 	memset(t->card.label, 0, sizeof(t->card.label));
 	ukey_rv r = d->bind ? d->bind(&t->card) : UKEY_OK;
 	if (r != UKEY_OK) {
+		int lost = ukey_card_link_lost(&t->card);
 		p11_log("bind failed: %s%s", ukey_strerror(r),
-			t->link_lost ? " (link to the card lost)" : "");
-		if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER || t->link_lost)
+			lost ? " (link to the card lost)" : "");
+		if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER || lost)
 			return CKR_DEVICE_REMOVED;
 		if (r == UKEY_E_NOMEM)
 			return CKR_HOST_MEMORY;
@@ -188,28 +210,29 @@ CK_RV p11_token_ensure(p11_slot *s)
 		prof = ukey_profile_match(&p11_g.profiles, atr, atr_len);
 		drv = prof ? p11_be->driver_find(prof->driver) : NULL;
 		if (!drv) {
-			token_free(t, 0);
+			token_free(t);
 			return CKR_TOKEN_NOT_RECOGNIZED;
 		}
 	}
-	t->card.profile = prof;
-	t->card.drv = drv;
-	ukey_chan_init(&t->card.chan, p11_token_xfer, t, &prof->chan);
-	t->card.chan.trace = ukey_trace_from_env();
+	r = ukey_card_open(&t->card, prof, drv, token_xfer, t);
+	if (r != UKEY_OK) {
+		token_free(t);
+		return p11_ukey_to_ckr(r);
+	}
 
 	r = p11_be->begin(t->conn);
 	if (r == UKEY_E_CARD_RESET)
 		r = p11_be->begin(t->conn);
-	t->link_lost = 0;
+	ukey_card_link_reset(&t->card);
 	if (r != UKEY_OK) {
-		token_free(t, 0);
+		token_free(t);
 		return r == UKEY_E_NO_CARD ? CKR_TOKEN_NOT_PRESENT
 					   : CKR_DEVICE_ERROR;
 	}
 	CK_RV rv = token_bind_locked(t, 0);
 	p11_be->end(t->conn);
 	if (rv != CKR_OK) {
-		token_free(t, 0);
+		token_free(t);
 		return rv == CKR_DEVICE_REMOVED ? CKR_TOKEN_NOT_PRESENT : rv;
 	}
 	p11_log("slot %lu: bound to driver %s (profile %s), %lu APDUs",
@@ -278,7 +301,8 @@ static CK_RV token_reselect(p11_slot *s)
 	}
 	p11_log("slot %lu: reselect failed: %s", (unsigned long)s->id,
 		ukey_strerror(r));
-	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER || t->link_lost)
+	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER ||
+	    ukey_card_link_lost(&t->card))
 		return CKR_DEVICE_REMOVED;
 	return token_rebind(s, r == UKEY_E_CARD_RESET);
 }
@@ -309,7 +333,7 @@ CK_RV p11_token_begin(p11_slot *s)
 	}
 	if (r != UKEY_OK)
 		return CKR_DEVICE_ERROR;
-	t->link_lost = 0;
+	ukey_card_link_reset(&t->card);
 	if (t->bound != P11_BOUND) {
 		rv = t->bound == P11_RESELECT ? token_reselect(s)
 			: token_rebind(s, t->bound != P11_REBIND_OWN);
@@ -321,28 +345,6 @@ CK_RV p11_token_begin(p11_slot *s)
 		}
 	}
 	return CKR_OK;
-}
-
-ukey_rv p11_token_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
-		       uint8_t *rsp, size_t rspcap, size_t *rsplen)
-{
-	p11_token *t = ctx;
-	if (!t || !t->conn)
-		return UKEY_E_NO_CARD;
-	ukey_rv r = p11_be->xfer(t->conn, cmd, cmdlen, rsp, rspcap, rsplen);
-	/* An empty answer is what PC/SC gives when the card left during the
-	 * exchange (apdu/pcsc already reports that as UKEY_E_NO_CARD, at once:
-	 * pcscd may never see a card leave that is back before its next
-	 * presence poll; other backends may not). A card that is back was
-	 * re-powered (login, selection and SM session gone), so a short
-	 * answer is a removal either way: drop the token, bind afresh. */
-	if (r == UKEY_OK && *rsplen < 2) {
-		*rsplen = 0;
-		r = UKEY_E_NO_CARD;
-	}
-	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER)
-		t->link_lost = 1;
-	return r;
 }
 
 void p11_token_end(p11_slot *s)
@@ -358,7 +360,7 @@ CK_RV p11_token_rv(p11_slot *s, ukey_rv r)
 	/* A driver may turn a lost link into a code of its own (a file "not
 	 * found", malformed data): removal is what happened. */
 	if (r == UKEY_E_NO_CARD || r == UKEY_E_NO_READER ||
-	    (s->token && s->token->link_lost)) {
+	    (s->token && ukey_card_link_lost(&s->token->card))) {
 		p11_token_drop(s, 1);
 		return CKR_DEVICE_REMOVED;
 	}

@@ -148,6 +148,8 @@ static void bind_with(const char *odf_fci, const char *odf_rsp)
 	card.drv = ukey_driver_find("ftcos");
 	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0",
 		 "6F 04 83 02 50 15 90 00");
+	/* no TokenInfo (read first: the directory cache's marker) */
+	mock_add(&mock, "00 A4 00 00 02 50 32 E0", "6A 82");
 	mock_add(&mock, "00 A4 00 00 02 50 31 E0", odf_fci);
 	if (odf_rsp)
 		mock_add(&mock, "00 B0 00 00 10", odf_rsp);
@@ -160,7 +162,6 @@ START_TEST(test_bind_odf_garbage)
 	/* ODF of 16 bytes: a valid [0] entry, then garbage */
 	bind_with("6F 08 83 02 50 31 80 02 00 10 90 00",
 		  "A0 0A 30 08 04 06 3F 00 50 15 44 02 02 FF FF FF 90 00");
-	mock_add(&mock, "00 A4 00 00 02 50 32 E0", "6A 82");
 	mock_add(&mock, "80 EA 00 00 08", "01 02 03 04 05 06 07 08 90 00");
 	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
 	/* PrKDF: FCI claims 60000 bytes -> refused, not allocated/read */
@@ -178,7 +179,6 @@ START_TEST(test_list_directory_garbage)
 
 	bind_with("6F 08 83 02 50 31 80 02 00 10 90 00",
 		  "A0 0A 30 08 04 06 3F 00 50 15 44 02 00 00 00 00 90 00");
-	mock_add(&mock, "00 A4 00 00 02 50 32 E0", "6A 82");
 	mock_add(&mock, "80 EA 00 00 08", "01 02 03 04 05 06 07 08 90 00");
 	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
 	/* PrKDF of 32 bytes: an entry that does not decode, a SEQUENCE whose

@@ -2,6 +2,7 @@
 /* Fake reader stack + fake driver for the p11/ unit tests (see header). */
 #define OPENSSL_API_COMPAT 0x10101000L
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "fake_card.h"
+#include "p11_token.h"
 
 const uint8_t fake_atr_known[4] = { 0x3B, 0x02, 0x14, 0x50 };
 const uint8_t fake_atr_unknown[4] = { 0x3B, 0x02, 0x99, 0x99 };
@@ -167,11 +169,15 @@ static ukey_rv f_xfer(void *ctx, const uint8_t *cmd, size_t cmdlen,
 	fake_conn *fc = ctx;
 	(void)cmd;
 	(void)cmdlen;
-	(void)rsp;
-	(void)cap;
 	/* What PC/SC gives when the card leaves during the exchange. */
 	if (fc && fc->r && fc->r->empty_answer) {
 		*rlen = 0;
+		return UKEY_OK;
+	}
+	/* Less than a status word: the same for the module. */
+	if (fc && fc->r && fc->r->short_answer && cap >= 1) {
+		rsp[0] = 0x90;
+		*rlen = 1;
 		return UKEY_OK;
 	}
 	return UKEY_E_TRANSPORT; /* the fake driver sends APDUs only for this */
@@ -245,11 +251,11 @@ const p11_backend fake_backend = {
 
 /* -------------------------------------------------------------- driver */
 
-/* The module's channel context is its token (p11_token_xfer); the token
- * holds the connection. */
+/* The module's card is part of its token, which holds the connection. */
 static fake_reader *card_of(ukey_card *card)
 {
-	p11_token *t = card->chan.xfer_ctx;
+	p11_token *t = (p11_token *)(void *)((char *)card -
+					     offsetof(p11_token, card));
 	fake_conn *fc = (fake_conn *)t->conn;
 	return fc->r;
 }
@@ -354,7 +360,7 @@ static ukey_rv d_list(ukey_card *card, ukey_objlist *out)
 	fake_reader *r = card_of(card);
 	if (r->removed_midway)
 		return UKEY_E_NO_CARD;
-	if (r->empty_answer)
+	if (r->empty_answer || r->short_answer)
 		return send_lost(card);
 	r->lists++;
 	return list_all(r, out);
@@ -367,7 +373,7 @@ static ukey_rv d_list_class(ukey_card *card, ukey_obj_class cls,
 	fake_reader *r = card_of(card);
 	if (r->removed_midway)
 		return UKEY_E_NO_CARD;
-	if (r->empty_answer)
+	if (r->empty_answer || r->short_answer)
 		return send_lost(card);
 	if (cls < UKEY_OBJ_CERT || cls > UKEY_OBJ_DATA)
 		return UKEY_E_ARGS;

@@ -12,7 +12,9 @@
 
 #include <stdatomic.h>
 
-#include "p11_internal.h"
+#include "driver.h"
+
+#include "p11_backend.h"
 
 #define FAKE_MAX_READERS 4
 #define FAKE_MAX_KEYS 8
@@ -42,6 +44,7 @@ typedef struct fake_reader {
 	int hostile;            /* list malformed objects */
 	int strip_zeros;        /* RSA results lose their leading zero bytes */
 	int empty_answer;       /* the card answers nothing (pulled mid-APDU) */
+	int short_answer;       /* the card answers 1 byte: no status word */
 	int connected;
 	/* card contents */
 	char label[33];

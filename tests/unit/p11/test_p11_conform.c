@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <p11-kit/pkcs11.h>
+
 #include "fake_card.h"
 
 /* PKCS#11 3.0 §3.6 (p11-kit's header has it from 0.25 on) */

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <p11-kit/pkcs11.h>
+
 #include "fake_card.h"
 
 static CK_FUNCTION_LIST_PTR fl;

@@ -7,7 +7,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "p11_internal.h"
+#include <p11-kit/pkcs11.h>
 
 START_TEST(test_zero_slots)
 {

@@ -17,6 +17,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include <p11-kit/pkcs11.h>
+
 #include "fake_card.h"
 
 static CK_FUNCTION_LIST_PTR fl;
@@ -806,7 +808,7 @@ START_TEST(test_removal_during_op)
 	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
 	/* the card vanishes between the state check and the transaction */
 	fake_readers[0].event_count += 2; /* removed and back: a new card */
-	uint8_t sig[256];
+	uint8_t sig[256] = { 0 }; /* the first 4 bytes are also the message */
 	CK_ULONG sl = sizeof(sig);
 	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_DEVICE_REMOVED);
 	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_SESSION_HANDLE_INVALID);
@@ -820,7 +822,7 @@ START_TEST(test_reset)
 	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
 	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
 	fake_readers[0].reset_pending = 1; /* someone reset the card */
-	uint8_t sig[256];
+	uint8_t sig[256] = { 0 }; /* the first 4 bytes are also the message */
 	CK_ULONG sl = sizeof(sig);
 	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_USER_NOT_LOGGED_IN);
 	ck_assert_int_eq(fake_readers[0].binds, 2); /* rebound */
@@ -851,7 +853,7 @@ START_TEST(test_logout_resets)
 	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
 	ck_assert_int_eq(fake_readers[0].lists, 1); /* our reset: list kept */
 	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
-	uint8_t sig[256];
+	uint8_t sig[256] = { 0 }; /* the first 4 bytes are also the message */
 	CK_ULONG sl = sizeof(sig);
 	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
 	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_OK);
@@ -1301,7 +1303,7 @@ START_TEST(test_lazy_classes)
 	 * carry no size, so the public keys and certificates (two classes:
 	 * one full listing) are read for it */
 	static const uint8_t msg[] = "lazy listing";
-	uint8_t sig[256];
+	uint8_t sig[256] = { 0 }; /* the first 4 bytes are also the message */
 	CK_ULONG sl = sizeof(sig);
 	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
 	ck_assert_int_eq(fl->C_SignInit(h, &mech, k[0]), CKR_OK);
@@ -1371,7 +1373,7 @@ START_TEST(test_lazy_reset_and_removal)
 	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
 	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
 	fake_readers[0].reset_pending = 1;
-	uint8_t sig[256];
+	uint8_t sig[256] = { 0 }; /* the first 4 bytes are also the message */
 	CK_ULONG sl = sizeof(sig);
 	ck_assert_int_eq(fl->C_Sign(h, sig, 4, sig, &sl), CKR_USER_NOT_LOGGED_IN);
 	ck_assert_uint_eq(state_of(h), CKS_RO_PUBLIC_SESSION);
@@ -1402,6 +1404,23 @@ START_TEST(test_empty_answer_is_removal)
 	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_SESSION_HANDLE_INVALID);
 	/* the card is back: a fresh token, bound again */
 	fake_readers[0].empty_answer = 0;
+	h = open_login(0, 0);
+	ck_assert_int_eq(fake_readers[0].binds, 2);
+	ck_assert_uint_ne(find_key(h, CKO_PRIVATE_KEY, 1), CK_INVALID_HANDLE);
+}
+END_TEST
+
+/* A 1-byte answer has no status word either: a removal too (the rule of
+ * the card channel, drivers/card_open.c), not malformed data. */
+START_TEST(test_short_answer_is_removal)
+{
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	fake_readers[0].short_answer = 1;
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE t[] = { { CKA_CLASS, &pk, sizeof(pk) } };
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_DEVICE_REMOVED);
+	ck_assert_int_eq(fl->C_FindObjectsInit(h, t, 1), CKR_SESSION_HANDLE_INVALID);
+	fake_readers[0].short_answer = 0;
 	h = open_login(0, 0);
 	ck_assert_int_eq(fake_readers[0].binds, 2);
 	ck_assert_uint_ne(find_key(h, CKO_PRIVATE_KEY, 1), CK_INVALID_HANDLE);
@@ -1440,6 +1459,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_slot_events);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_empty_answer_is_removal);
+	tcase_add_test(tc, test_short_answer_is_removal);
 	suite_add_tcase(s, tc);
 
 	/* The same behaviour with a driver that lists one class at a time
@@ -1450,6 +1470,7 @@ static Suite *suite(void)
 	tcase_add_test(tl, test_lazy_classes);
 	tcase_add_test(tl, test_lazy_reset_and_removal);
 	tcase_add_test(tl, test_empty_answer_is_removal);
+	tcase_add_test(tl, test_short_answer_is_removal);
 	tcase_add_test(tl, test_find_visibility);
 	tcase_add_test(tl, test_cert_attributes);
 	tcase_add_test(tl, test_get_attribute_semantics);
