@@ -21,6 +21,14 @@ static const struct named_atr atrs[] = {
 	{ "epass3000", "3B0F00654653051905 71DF000000000000" },
 	{ "watchdata-wd6", "3B6E0000574436196986930212113C1970AF" },
 	{ "proxkey", "3B6D000057443641018693 12113C1970AF" },
+	/* ePass2003 (OpenSC matches 3B 9F 95 81 31 FE 9F 00 66 46 53 05, then
+	 * 71 DF 00 00 at bytes 15-18, 23 bytes): the 2012 token of OpenSC
+	 * issue 2572, the 2022 one as OpenSC and as Feitian's tools leave it,
+	 * and the FIPS firmware of the public GET DATA dumps. */
+	{ "epass2003", "3B9F958131FE9F00664653050100 1171DF000003900080" },
+	{ "epass2003-2022", "3B9F958131FE9F00664653052300 2571DF000003900096" },
+	{ "epass2003-espk", "3B9F958131FE9F00664653052300 2571DF000000000005" },
+	{ "epass2003-fips", "3B9F958131FE9F00664653051011 3171DF0000039000A0" },
 };
 
 static int hexval(int c)

@@ -167,6 +167,8 @@ const vt_os *vt_os_find(const char *name)
 		return &vt_os_ftcos;
 	if (!strcmp(name, "gmt0017"))
 		return &vt_os_gmt0017;
+	if (!strcmp(name, "epass2003"))
+		return &vt_os_epass2003;
 	return NULL;
 }
 

@@ -13,6 +13,7 @@
  *   vt_state.c       atomic persistence of the state file
  *   vt_os_ftcos*.c   the FTCOS (entersafe) card OS
  *   vt_os_gmt0017*.c the Watchdata / GM/T 0017 card OS
+ *   vt_os_epass2003*.c the Feitian ePass2003 card OS (secure messaging)
  */
 #ifndef UKEY_VTOKEN_H
 #define UKEY_VTOKEN_H
@@ -71,6 +72,8 @@ typedef struct {
 	const char *subject_cn;     /* certificate subject CN */
 	const char *layout;         /* OS-specific: e.g. "pkcs15" or "espk" for FTCOS */
 	const char *serial;         /* token serial (hex or text), NULL => random */
+	const char *model;          /* OS-specific model (ePass2003: SM "des",
+				     * "aes", "fips"); NULL => from --atr */
 } vt_init_params;
 
 /* One card OS. State is opaque to the common code. */
@@ -96,14 +99,23 @@ typedef struct vt_os {
 	int (*init)(void *st, const vt_init_params *p);
 	/* Human-readable summary for `ukey-vtoken show` (optional). */
 	void (*describe)(void *st, FILE *out);
+	/* Optional: give a blank card the model named (or, name NULL, the one
+	 * the ATR stands for), as at manufacture. -1 = unknown model name. */
+	int (*set_model)(void *st, const char *name, const uint8_t *atr,
+			 size_t atr_len);
+	/* Optional: 1 if an existing card is of that model. */
+	int (*model_matches)(const void *st, const char *name,
+			     const uint8_t *atr, size_t atr_len);
 } vt_os;
 
 #define VT_RSP_MAX (65536 + 2)
 
 extern const vt_os vt_os_ftcos;
 extern const vt_os vt_os_gmt0017;
+extern const vt_os vt_os_epass2003;
 
-/* Named ATRs (epass2000, ftcos-pk01c, epass3000, watchdata-wd6, proxkey).
+/* Named ATRs (epass2000, ftcos-pk01c, epass3000, watchdata-wd6, proxkey,
+ * epass2003, epass2003-2022, epass2003-fips, epass2003-espk).
  * Returns 0 and fills atr/len, or -1 if unknown. Hex strings accepted too. */
 int vt_atr_lookup(const char *name_or_hex, uint8_t *atr, size_t *len);
 
@@ -135,7 +147,7 @@ void vt_t0_clear(vt_t0 *t);
 int vt_apdu_parse(const uint8_t *cmd, size_t len, size_t *lc,
 		  const uint8_t **data, long *le, int *ext);
 
-/* Find an OS by name ("ftcos", "gmt0017"); NULL if unknown. */
+/* Find an OS by name ("ftcos", "gmt0017", "epass2003"); NULL if unknown. */
 const vt_os *vt_os_find(const char *name);
 
 /* State image framing: magic, format version and OS name in front of the

@@ -2,13 +2,15 @@
 /*
  * ukey-vtoken — a virtual token for vpcd.
  *
- *   ukey-vtoken --os ftcos|gmt0017 --atr NAME_OR_HEX --port P --state FILE
+ *   ukey-vtoken --os ftcos|gmt0017|epass2003 --atr NAME_OR_HEX --port P
+ *               --state FILE [--sm des|aes|fips]
  *               [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]
  *               [--garble N] [--t0] [--apdu-log FILE] [--slow-ack]
- *   ukey-vtoken init --os ftcos --state FILE --secrets FILE [--label L]
+ *   ukey-vtoken init --os ftcos|gmt0017|epass2003 --state FILE --secrets FILE [--label L]
  *               [--key-bits 2048] [--ca-cert PEM --ca-key PEM] [--days-left N]
  *               [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]
- *               [--atr NAME|HEX]      (FTCOS model: selects the transport key)
+ *               [--atr NAME|HEX]      (FTCOS model: selects the transport key;
+ *                                      ePass2003: the SM model, or --sm) [--sm M]
  *   ukey-vtoken show --os ftcos --state FILE
  *
  * vpcd protocol: every message is a 2-byte big-endian length then payload;
@@ -242,13 +244,13 @@ static int serve(server *s, int fd, vt_t0 *t0)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ukey-vtoken --os ftcos|gmt0017 --atr NAME|HEX --port P --state FILE\n"
-		"                   [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]\n"
+		"usage: ukey-vtoken --os ftcos|gmt0017|epass2003 --atr NAME|HEX --port P --state FILE\n"
+		"                   [--sm des|aes|fips] [--pull-after N] [--reconnect-after-pull MS] [--delay-ms MS]\n"
 		"                   [--garble N] [--t0] [--apdu-log FILE] [--slow-ack]\n"
 		"       ukey-vtoken init --os OS --state FILE --secrets FILE [--label L]\n"
 		"                   [--key-bits N] [--ca-cert PEM --ca-key PEM] [--days-left N]\n"
 		"                   [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]\n"
-		"                   [--atr NAME|HEX]\n"
+		"                   [--atr NAME|HEX] [--sm des|aes|fips]\n"
 		"       ukey-vtoken show [--os OS] --state FILE\n");
 }
 
@@ -334,6 +336,7 @@ static int cmd_init_show(int argc, char **argv, int show)
 		else if (!show && OPT("--layout")) p.layout = val;
 		else if (!show && OPT("--serial")) p.serial = val;
 		else if (!show && OPT("--atr")) atr = val;
+		else if (!show && OPT("--sm")) p.model = val;
 		else if (!show && OPT("--key-bits")) {
 			if (parse_long(val, 0, 4096, &v)) goto bad;
 			p.key_bits = (unsigned)v;
@@ -370,8 +373,9 @@ static int cmd_init_show(int argc, char **argv, int show)
 		fprintf(stderr, "ukey-vtoken: unknown ATR '%s'\n", atr);
 		return 2;
 	}
-	if (atr && os != &vt_os_ftcos) {
-		fprintf(stderr, "ukey-vtoken: init --atr only selects FTCOS models\n");
+	if ((atr && os != &vt_os_ftcos && !os->set_model) ||
+	    (p.model && !os->set_model)) {
+		fprintf(stderr, "ukey-vtoken: init --atr/--sm select FTCOS and ePass2003 models only\n");
 		return 2;
 	}
 	static char upin[64], sopin[64];
@@ -382,8 +386,14 @@ static int cmd_init_show(int argc, char **argv, int show)
 	void *st = os->create();
 	/* the model (transport key) is fixed before personalisation, as at
 	 * manufacture; without --atr the card is a default-key FTCOS */
-	if (st && atr)
+	if (st && atr && os == &vt_os_ftcos)
 		ft_set_model_from_atr(st, atr_b, atr_len);
+	if (st && os->set_model && (atr || p.model) &&
+	    os->set_model(st, p.model, atr_b, atr_len)) {
+		fprintf(stderr, "ukey-vtoken: unknown --sm model '%s'\n", p.model);
+		os->destroy(st);
+		return 2;
+	}
 	int rc = st ? os->init(st, &p) : -1;
 	vt_wipe(upin, sizeof upin);
 	vt_wipe(sopin, sizeof sopin);
@@ -410,7 +420,7 @@ int main(int argc, char **argv)
 		return cmd_init_show(argc, argv, 1);
 
 	server s = { 0 };
-	const char *os_name = NULL, *atr = NULL, *log_path = NULL;
+	const char *os_name = NULL, *atr = NULL, *log_path = NULL, *model = NULL;
 	long port = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
@@ -419,6 +429,7 @@ int main(int argc, char **argv)
 		else if (OPT("--atr")) atr = val;
 		else if (OPT("--state")) s.state_path = val;
 		else if (OPT("--apdu-log")) log_path = val;
+		else if (OPT("--sm")) model = val;
 		else if (OPT("--port")) { if (parse_long(val, 1, 65535, &port)) goto bad; }
 		else if (OPT("--pull-after")) { if (parse_long(val, 1, 1L << 30, &s.pull_after)) goto bad; }
 		else if (OPT("--reconnect-after-pull")) { if (parse_long(val, 0, 600000, &s.reconnect_ms)) goto bad; }
@@ -460,6 +471,24 @@ int main(int argc, char **argv)
 		else if (!ft_model_matches_atr(s.st, s.atr, s.atr_len))
 			fprintf(stderr, "ukey-vtoken: note: %s was made for another FTCOS "
 				"model; its own transport key is kept (init --atr sets it)\n",
+				s.state_path);
+	}
+	if (model && !s.os->set_model) {
+		fprintf(stderr, "ukey-vtoken: --sm is for --os epass2003\n");
+		s.os->destroy(s.st);
+		return 2;
+	}
+	/* ePass2003: the SM model is chosen at manufacture the same way */
+	if (s.os->set_model) {
+		if (created && s.os->set_model(s.st, model, s.atr, s.atr_len)) {
+			fprintf(stderr, "ukey-vtoken: unknown --sm model '%s'\n", model);
+			s.os->destroy(s.st);
+			return 2;
+		}
+		if (!created && s.os->model_matches &&
+		    !s.os->model_matches(s.st, model, s.atr, s.atr_len))
+			fprintf(stderr, "ukey-vtoken: note: %s holds a card of another "
+				"SM model; its own is kept (init --sm sets it)\n",
 				s.state_path);
 	}
 	if (log_path && !(s.log = fopen(log_path, "a"))) {
