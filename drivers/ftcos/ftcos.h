@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * drivers/ftcos/ftcos.h — the Feitian FTCOS ("entersafe") command set
- * (internal to drivers/). Layouts call these; they know nothing of APDUs.
+ * (internal to drivers/). The driver calls these; layouts reach them only
+ * through the card file system FTCOS fills (ftcos_cardfs, cardfs.h).
  */
 #ifndef UKEY_FTCOS_H
 #define UKEY_FTCOS_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "apdu.h"
+#include "cardfs.h"
 #include "profile.h"
 #include "driver.h" /* ukey_rsa_material */
 
@@ -84,6 +86,9 @@ ukey_rv ftcos_select_path(ftcos_ctx *c, const uint8_t *path, size_t len,
 ukey_rv ftcos_select_df(ftcos_ctx *c, const uint8_t *path, size_t len);
 ukey_rv ftcos_select_aid(ftcos_ctx *c, const uint8_t *aid, size_t len,
 			 ftcos_fci *fci);
+/* The card has just made the DF at path current by other means (SELECT
+ * by AID): track it as the current DF. No card I/O. */
+ukey_rv ftcos_now_in_df(ftcos_ctx *c, const uint8_t *path, size_t len);
 
 /* READ BINARY of the current EF in max_read chunks. *got = bytes read (a
  * short answer from the card ends the read). */
@@ -129,5 +134,17 @@ ukey_rv ftcos_read_pubkey(ftcos_ctx *c, uint8_t kid, uint8_t **n,
  * else E,D through WRITE KEY). Big-endian inputs. */
 ukey_rv ftcos_import_rsa(ftcos_ctx *c, uint8_t kid, unsigned bits,
 			 const ukey_rsa_material *m);
+
+/* The card file system layouts see (ftcos_cardfs.c): FTCOS's table over c,
+ * which must outlive fs. */
+void ftcos_cardfs(ftcos_ctx *c, ukey_cardfs *fs);
+
+/* C_InitToken (ftcos_p15init.c): erase the card and create the PKCS#15
+ * structure of OpenSC's entersafe profile with SO PIN (the PUK) so_pin;
+ * serial goes into TokenInfo. The card is left with nothing selected
+ * that the caller may rely on: bind again. */
+ukey_rv ftcos_p15_init_token(ftcos_ctx *c, const uint8_t *so_pin, size_t so_len,
+			     const char *label, const uint8_t *serial,
+			     size_t serial_len);
 
 #endif /* UKEY_FTCOS_H */

@@ -358,6 +358,23 @@ ukey_rv ftcos_select_aid(ftcos_ctx *c, const uint8_t *aid, size_t len,
 	return UKEY_OK;
 }
 
+ukey_rv ftcos_now_in_df(ftcos_ctx *c, const uint8_t *path, size_t len)
+{
+	uint16_t fids[FTCOS_MAX_DEPTH + 1];
+	size_t n = 0;
+	ukey_rv rv = path_to_fids(path, len, fids, &n);
+
+	if (rv)
+		return rv;
+	if (n > FTCOS_MAX_DEPTH)
+		return UKEY_E_ARGS;
+	c->df_known = 1;
+	memcpy(c->df_path, fids, n * sizeof(fids[0]));
+	c->df_depth = n;
+	c->ef = 0;
+	return UKEY_OK;
+}
+
 ukey_rv ftcos_after_reset(ftcos_ctx *c, const uint8_t *aid, size_t aid_len,
 			  const uint8_t *app_path, size_t path_len)
 {

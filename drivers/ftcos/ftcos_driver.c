@@ -1,24 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * drivers/ftcos/ftcos_driver.c — the "ftcos" operations table: binds the
- * card (layout detection in the profile's order, token info, PIN info) and
- * delegates objects to the layout (PKCS#15 or ENTERSAFE-ESPK).
+ * card (the layout the profile's list finds first, token info, PIN info)
+ * and delegates objects to that layout through the layout table
+ * (layout.h), which reaches the card through FTCOS's card file system
+ * (ftcos_cardfs.c). The commands that are not file-system business stay
+ * here: VERIFY / CHANGE PIN, MSE + PSO, serial number, GET CHALLENGE.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver.h"
-#include "espk.h"
 #include "ftcos.h"
-#include "pkcs15.h"
-
-enum { LAYOUT_NONE, LAYOUT_P15, LAYOUT_ESPK };
+#include "layout.h"
 
 typedef struct {
 	ftcos_ctx c;
-	int layout;
-	p15_token p15;
-	espk_token espk;
+	ukey_cardfs fs;      /* over c */
+	ukey_layout layout;  /* layout.ops NULL: none found */
 	uint8_t serial[8];
 	int have_serial;
 } ftcos_drv;
@@ -50,10 +49,10 @@ static void hex(const uint8_t *s, size_t n, char *out, size_t outsz)
 	out[j] = 0;
 }
 
-/* Is `name` in the profile's layout list (or is there no list)? */
-static int layout_wanted(const ukey_profile *p, const char *name)
+/* The bound layout's table, NULL when the card has none. */
+static const ukey_layout_ops *lops(const ftcos_drv *d)
 {
-	return !p || !p->layouts[0] || ukey_profile_list_has(p->layouts, name);
+	return d->layout.ops;
 }
 
 static void ftcos_unbind(ukey_card *card)
@@ -62,8 +61,7 @@ static void ftcos_unbind(ukey_card *card)
 
 	if (!d)
 		return;
-	p15_free(&d->p15);
-	espk_free(&d->espk);
+	ukey_layout_free(&d->layout);
 	ftcos_ctx_wipe(&d->c);
 	free(d);
 	card->drv_data = NULL;
@@ -84,6 +82,7 @@ static ukey_rv ftcos_bind(ukey_card *card)
 	rv = ftcos_ctx_init(&d->c, &card->chan, p);
 	if (rv)
 		goto fail;
+	ftcos_cardfs(&d->c, &d->fs);
 
 	card->token_initialized = 0;
 	card->has_rng = 1;
@@ -94,36 +93,16 @@ static ukey_rv ftcos_bind(ukey_card *card)
 		 p && p->model[0] ? p->model : "FTCOS");
 	copy_str(card->label, sizeof(card->label), p && p->name[0] ? p->name : "FTCOS token");
 
-	/* Layouts in the profile's order of preference. */
-	if (layout_wanted(p, "pkcs15")) {
-		rv = p15_bind(&d->p15, &d->c, p);
-		if (rv == UKEY_OK) {
-			d->layout = LAYOUT_P15;
-		} else if (rv != UKEY_E_SW_FILE_NOT_FOUND) {
-			goto fail;
-		}
-	}
-	if (d->layout == LAYOUT_NONE && layout_wanted(p, "entersafe-espk")) {
-		rv = espk_bind(&d->espk, &d->c);
-		if (rv == UKEY_OK)
-			d->layout = LAYOUT_ESPK;
-		else if (rv != UKEY_E_SW_FILE_NOT_FOUND)
-			goto fail;
-	}
-
-	if (d->layout == LAYOUT_P15) {
+	/* The first layout of the profile's list that is on the card. */
+	rv = ukey_layout_bind(&d->layout, &d->fs, p);
+	if (rv)
+		goto fail;
+	if (lops(d)) {
 		card->token_initialized = 1;
-		if (d->p15.label[0])
-			copy_str(card->label, sizeof(card->label), d->p15.label);
-		if (d->p15.serial_len)
-			hex(d->p15.serial, d->p15.serial_len > 8 ? 8 : d->p15.serial_len,
-			    card->serial, sizeof(card->serial));
-	} else if (d->layout == LAYOUT_ESPK) {
-		card->token_initialized = 1;
-		if (d->espk.label[0])
-			copy_str(card->label, sizeof(card->label), d->espk.label);
-		if (d->espk.serial[0])
-			copy_str(card->serial, sizeof(card->serial), d->espk.serial);
+		if (d->layout.label[0])
+			copy_str(card->label, sizeof(card->label), d->layout.label);
+		if (d->layout.serial[0])
+			copy_str(card->serial, sizeof(card->serial), d->layout.serial);
 	}
 	if (!card->serial[0]) {
 		rv = ftcos_serial(&d->c, d->serial);
@@ -143,18 +122,21 @@ fail:
 /* p11/ reset the card itself (FTCOS cannot drop a verified PIN otherwise):
  * nobody changed the token, so the layout's cached directory, token info
  * and PIN records stay; only what the card forgot goes (the selection; no
- * SM session outlives a command on FTCOS). The PKCS#15 application is
- * re-selected by AID in the first select that needs it. */
+ * SM session outlives a command on FTCOS). An application the layout
+ * names (PKCS#15) is re-selected by AID in the first select that needs it. */
 static ukey_rv ftcos_reselect(ukey_card *card)
 {
 	ftcos_drv *d = drv(card);
+	const uint8_t *aid = NULL, *path = NULL;
+	size_t aid_len = 0, path_len = 0;
 
 	if (!d)
 		return UKEY_E_ARGS;
-	if (d->layout == LAYOUT_P15)
-		return ftcos_after_reset(&d->c, p15_aid, sizeof(p15_aid),
-					 d->p15.app_path, sizeof(d->p15.app_path));
-	return ftcos_after_reset(&d->c, NULL, 0, NULL, 0);
+	if (lops(d) && lops(d)->app)
+		lops(d)->app(&d->layout, &aid, &aid_len, &path, &path_len);
+	if (!aid || !aid_len)
+		return ftcos_after_reset(&d->c, NULL, 0, NULL, 0);
+	return ftcos_after_reset(&d->c, aid, aid_len, path, path_len);
 }
 
 static ukey_rv ftcos_list_objects(ukey_card *card, ukey_objlist *out)
@@ -163,75 +145,62 @@ static ukey_rv ftcos_list_objects(ukey_card *card, ukey_objlist *out)
 
 	if (!d || !out)
 		return UKEY_E_ARGS;
-	switch (d->layout) {
-	case LAYOUT_P15:
-		return p15_list(&d->p15, out);
-	case LAYOUT_ESPK:
-		return espk_list(&d->espk, out);
-	default:
-		return UKEY_OK;
-	}
+	return lops(d) ? lops(d)->list(&d->layout, 0, out) : UKEY_OK;
 }
 
 static ukey_rv ftcos_list_class(ukey_card *card, ukey_obj_class cls,
 				ukey_objlist *out)
 {
 	ftcos_drv *d = drv(card);
-	ukey_objlist all = { 0 };
-	ukey_rv rv;
 
 	if (!d || !out || cls < UKEY_OBJ_CERT || cls > UKEY_OBJ_DATA)
 		return UKEY_E_ARGS;
-	if (d->layout == LAYOUT_P15)
-		return p15_list_class(&d->p15, (int)cls, out);
-	if (d->layout != LAYOUT_ESPK)
-		return UKEY_OK;
-	rv = espk_list(&d->espk, &all);
-	for (size_t i = 0; !rv && i < all.n; i++) {
-		ukey_object *o;
-
-		if (all.v[i].cls != cls)
-			continue;
-		o = ukey_objlist_add(out);
-		if (!o) {
-			rv = UKEY_E_NOMEM;
-			break;
-		}
-		*o = all.v[i];
-		memset(&all.v[i], 0, sizeof(all.v[i])); /* moved */
-	}
-	ukey_objlist_clear(&all);
-	return rv;
+	return lops(d) ? lops(d)->list(&d->layout, (int)cls, out) : UKEY_OK;
 }
 
 static ukey_rv ftcos_read_value(ukey_card *card, ukey_object *obj)
 {
 	ftcos_drv *d = drv(card);
 
-	if (!d || !obj)
+	if (!d || !obj || !lops(d))
 		return UKEY_E_ARGS;
-	if (d->layout == LAYOUT_P15)
-		return p15_read_value(&d->p15, obj);
-	if (d->layout == LAYOUT_ESPK)
-		return espk_read_value(&d->espk, obj);
-	return UKEY_E_ARGS;
+	return lops(d)->read_value(&d->layout, obj);
 }
 
-/* The PIN record for a role: PKCS#15 tells, else the FTCOS defaults. */
-static ukey_rv pin_for(ftcos_drv *d, ukey_pin_role role, p15_pin **pin,
-		       uint8_t *ref)
+/* The PIN of a role: the layout tells (*known set), else the FTCOS
+ * defaults (no layout: a blank card). */
+static ukey_rv pin_for(ftcos_drv *d, ukey_pin_role role, ukey_layout_pin *pin,
+		       int *known)
 {
-	*pin = NULL;
-	*ref = role == UKEY_PIN_SO ? FTCOS_PIN_SO : FTCOS_PIN_USER;
+	memset(pin, 0, sizeof(*pin));
+	*known = 0;
+	pin->tries_left = -1;
+	pin->ref = role == UKEY_PIN_SO ? FTCOS_PIN_SO : FTCOS_PIN_USER;
 	if (role != UKEY_PIN_USER && role != UKEY_PIN_SO)
 		return UKEY_E_ARGS;
-	if (d->layout == LAYOUT_P15) {
-		p15_pins_quick(&d->p15);
-		*pin = &d->p15.pin[role == UKEY_PIN_SO ? 1 : 0];
-		if ((*pin)->present)
-			*ref = (*pin)->ref;
+	if (lops(d) && lops(d)->pin) {
+		ukey_rv rv = lops(d)->pin(&d->layout, role, pin);
+
+		if (rv)
+			return rv;
+		*known = 1;
 	}
 	return UKEY_OK;
+}
+
+/* What a PIN command answered, for the layout's counter. */
+static void pin_seen(ftcos_drv *d, ukey_pin_role role, ukey_rv rv, int tries)
+{
+	if (lops(d) && lops(d)->pin_seen)
+		lops(d)->pin_seen(&d->layout, role, rv, tries);
+}
+
+/* PIN commands work on the key file of the PIN's DF. */
+static ukey_rv select_pin_df(ftcos_drv *d, const ukey_layout_pin *pin)
+{
+	if (!pin->df_len)
+		return UKEY_OK;
+	return ftcos_select_df(&d->c, pin->df, pin->df_len);
 }
 
 static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
@@ -239,34 +208,31 @@ static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
 {
 	ftcos_drv *d = drv(card);
 	const ukey_profile *p = card->profile;
-	p15_pin *pin;
-	uint8_t ref;
+	ukey_layout_pin pin;
+	int known;
 	ukey_rv rv;
 
 	if (!d || !info)
 		return UKEY_E_ARGS;
 	memset(info, 0, sizeof(*info));
-	rv = pin_for(d, role, &pin, &ref);
+	rv = pin_for(d, role, &pin, &known);
 	if (rv)
 		return rv;
 	info->tries_left = -1;
 	info->max_tries = -1;
 	info->min_len = p ? p->pin_min : 4;
 	info->max_len = p ? p->pin_max : FTCOS_PIN_STORED;
-	if (pin) {
-		info->present = pin->present;
-		info->initialized = pin->initialized;
-		info->tries_left = pin->tries_left;
-		info->blocked = pin->tries_left == 0;
-		if (pin->present) {
-			info->min_len = pin->min_len;
-			info->max_len = pin->max_len;
+	if (known) {
+		info->present = pin.present;
+		info->initialized = pin.initialized;
+		info->tries_left = pin.tries_left;
+		info->blocked = pin.tries_left == 0;
+		if (pin.present) {
+			info->min_len = pin.min_len;
+			info->max_len = pin.max_len;
 		}
-	} else {
-		/* ESPK or no layout: the FTCOS PIN records are there */
-		info->present = d->layout != LAYOUT_NONE;
-		info->initialized = info->present;
 	}
+	/* no layout (a blank card): no PIN */
 	if (info->max_len > FTCOS_PIN_STORED)
 		info->max_len = FTCOS_PIN_STORED;
 	/* a profile may ask for more than the card stores: keep min <= max */
@@ -275,49 +241,29 @@ static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
 	return UKEY_OK;
 }
 
-/* PIN commands work on the key file of the application DF. */
-static ukey_rv select_app(ftcos_drv *d)
-{
-	if (d->layout == LAYOUT_P15)
-		return ftcos_select_df(&d->c, d->p15.app_path,
-				       sizeof(d->p15.app_path));
-	if (d->layout == LAYOUT_ESPK) {
-		static const uint8_t espk_df[4] = { 0x3F, 0x00, 0x20, 0x03 };
-
-		return ftcos_select_df(&d->c, espk_df, sizeof(espk_df));
-	}
-	return UKEY_OK;
-}
-
 static ukey_rv ftcos_verify_pin(ukey_card *card, ukey_pin_role role,
 				const uint8_t *pin, size_t len, int *tries_left)
 {
 	ftcos_drv *d = drv(card);
-	p15_pin *pi;
-	uint8_t ref;
-	int tries = -1;
+	ukey_layout_pin pi;
+	int known, tries = -1;
 	ukey_rv rv;
 
 	if (tries_left)
 		*tries_left = -1;
 	if (!d || !pin || len == 0 || len > FTCOS_PIN_STORED)
 		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &ref);
+	rv = pin_for(d, role, &pi, &known);
+	if (!rv && pi.ref > 0xFF)
+		rv = UKEY_E_ARGS;
 	if (!rv)
-		rv = select_app(d);
+		rv = select_pin_df(d, &pi);
 	if (rv)
 		return rv;
-	rv = ftcos_verify(&d->c, ref, pin, len, &tries);
+	rv = ftcos_verify(&d->c, (uint8_t)pi.ref, pin, len, &tries);
 	if (tries_left)
 		*tries_left = tries;
-	if (pi) {
-		if (rv == UKEY_OK)
-			pi->tries_left = -1;
-		else if (rv == UKEY_E_SW_WRONG_PIN)
-			pi->tries_left = tries;
-		else if (rv == UKEY_E_SW_PIN_BLOCKED)
-			pi->tries_left = 0;
-	}
+	pin_seen(d, role, rv, tries);
 	return rv;
 }
 
@@ -326,20 +272,24 @@ static ukey_rv ftcos_change_pin_op(ukey_card *card, ukey_pin_role role,
 				   const uint8_t *newpin, size_t newlen)
 {
 	ftcos_drv *d = drv(card);
-	p15_pin *pi;
-	uint8_t ref;
+	ukey_layout_pin pi;
+	int known;
 	ukey_rv rv;
 
 	if (!d || !oldpin || !newpin || !oldlen || !newlen ||
 	    oldlen > FTCOS_PIN_STORED || newlen > FTCOS_PIN_STORED)
 		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &ref);
+	rv = pin_for(d, role, &pi, &known);
+	if (!rv && pi.ref > 0xFF)
+		rv = UKEY_E_ARGS;
 	if (!rv)
-		rv = select_app(d);
+		rv = select_pin_df(d, &pi);
 	if (!rv)
-		rv = ftcos_change_pin(&d->c, ref, oldpin, oldlen, newpin, newlen);
-	if (pi && rv == UKEY_E_SW_PIN_BLOCKED)
-		pi->tries_left = 0;
+		rv = ftcos_change_pin(&d->c, (uint8_t)pi.ref, oldpin, oldlen, newpin,
+				      newlen);
+	/* CHANGE does not tell the counter otherwise */
+	if (rv == UKEY_E_SW_PIN_BLOCKED)
+		pin_seen(d, role, rv, 0);
 	return rv;
 }
 
@@ -347,45 +297,40 @@ static ukey_rv ftcos_init_user_pin(ukey_card *card, const uint8_t *pin,
 				   size_t len)
 {
 	ftcos_drv *d = drv(card);
+	ukey_layout_pin pi;
+	int known;
 	ukey_rv rv;
 
 	if (!d || !pin || !len || len > FTCOS_PIN_STORED)
 		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
+	if (!lops(d) || !lops(d)->init_user_pin)
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	rv = select_app(d);
+	rv = pin_for(d, UKEY_PIN_USER, &pi, &known);
+	if (!rv)
+		rv = select_pin_df(d, &pi);
 	if (rv)
 		return rv;
-	rv = p15_init_user_pin(&d->p15, pin, len);
-	if (rv)
-		return rv;
-	d->p15.pin[0].tries_left = -1;
-	return UKEY_OK;
+	return lops(d)->init_user_pin(&d->layout, pin, len);
 }
 
-/* Key record and DF of a private key object. */
+/* Key record of a private key object, with the DF holding it selected. */
 static ukey_rv key_of(ftcos_drv *d, const ukey_object *key, uint8_t *kid)
 {
-	if (!key || key->cls != UKEY_OBJ_PRIVKEY)
+	uint8_t df[UKEY_FS_PATH_MAX];
+	size_t df_len = 0;
+	unsigned ref = 0;
+	ukey_rv rv;
+
+	if (!key || key->cls != UKEY_OBJ_PRIVKEY || !lops(d) || !lops(d)->key_ref)
 		return UKEY_E_ARGS;
-	if (d->layout == LAYOUT_P15) {
-		size_t plen;
-
-		if (key->drv_ref_len < 6 || key->drv_ref[0] != P15_REF_TAG)
-			return UKEY_E_ARGS;
-		*kid = key->drv_ref[2];
-		plen = key->drv_ref[3];
-		if (*kid < 1 || *kid > 9 || plen + 4 != key->drv_ref_len)
-			return UKEY_E_ARGS;
-		/* the key record lives in the key file of that DF */
-		return ftcos_select_df(&d->c, key->drv_ref + 4, plen);
-	}
-	if (d->layout == LAYOUT_ESPK) {
-		ukey_rv rv = espk_key_ref(key, kid);
-
-		return rv ? rv : select_app(d);
-	}
-	return UKEY_E_ARGS;
+	rv = lops(d)->key_ref(&d->layout, key, &ref, df, &df_len);
+	if (rv)
+		return rv;
+	if (ref > 0xFF)
+		return UKEY_E_ARGS;
+	*kid = (uint8_t)ref;
+	/* the key record lives in the key file of that DF */
+	return ftcos_select_df(&d->c, df, df_len);
 }
 
 static ukey_rv rsa_op(ukey_card *card, const ukey_object *key,
@@ -427,76 +372,39 @@ static ukey_rv ftcos_decipher_raw(ukey_card *card, const ukey_object *key,
 	return rsa_op(card, key, in, inlen, out, outlen);
 }
 
-/* Before a new key pair is written: fresh directories, a free key ID
- * (*kid), the application selected. */
-static ukey_rv new_key_slot(ftcos_drv *d, uint8_t *kid)
-{
-	ukey_rv rv = p15_refresh(&d->p15);
-
-	if (!rv)
-		rv = p15_load_df(&d->p15, P15_DF_PRKDF);
-	if (rv)
-		return rv;
-	*kid = p15_free_kid(&d->p15);
-	if (!*kid)
-		return UKEY_E_SW_NOT_ENOUGH_SPACE;
-	return select_app(d);
-}
-
+/* Key pairs: the layout picks the key record and writes its entries
+ * through the card file system (key_create: GENERATE or import). FTCOS
+ * does 1024 and 2048 bits only: refused before any card I/O. */
 static ukey_rv ftcos_generate(ukey_card *card, const ukey_keygen_params *p,
 			      ukey_object *pub, ukey_object *priv)
 {
 	ftcos_drv *d = drv(card);
-	uint8_t kid, *n = NULL, *e = NULL;
-	size_t nlen = 0, elen = 0;
-	ukey_rv rv;
 
 	if (!d || !p || !pub || !priv)
 		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
+	if (!lops(d) || !lops(d)->generate_rsa)
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
 	if (p->bits != 1024 && p->bits != 2048)
 		return UKEY_E_ARGS;
-	rv = new_key_slot(d, &kid);
-	if (!rv)
-		rv = ftcos_generate_rsa(&d->c, kid, p->bits);
-	if (!rv)
-		rv = ftcos_read_pubkey(&d->c, kid, &n, &nlen, &e, &elen);
-	if (!rv)
-		rv = p15_add_keypair(&d->p15, kid, p, n, nlen, e, elen, 1, pub, priv);
-	free(n);
-	free(e);
-	return rv;
+	return lops(d)->generate_rsa(&d->layout, p, pub, priv);
 }
 
 static ukey_rv ftcos_import(ukey_card *card, const ukey_keygen_params *p,
 			    const ukey_rsa_material *m, ukey_object *priv)
 {
 	ftcos_drv *d = drv(card);
-	ukey_object pub;
-	uint8_t kid;
-	ukey_rv rv;
 
 	if (!d || !p || !m || !priv || !m->n || !m->e)
 		return UKEY_E_ARGS;
-	if (d->layout != LAYOUT_P15)
+	if (!lops(d) || !lops(d)->import_rsa)
 		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	rv = new_key_slot(d, &kid);
-	if (!rv)
-		rv = ftcos_import_rsa(&d->c, kid, p->bits, m);
-	if (rv)
-		return rv;
-	memset(&pub, 0, sizeof(pub));
-	rv = p15_add_keypair(&d->p15, kid, p, m->n, m->n_len, m->e, m->e_len, 0,
-			     &pub, priv);
-	ukey_object_clear(&pub);
-	return rv;
+	return lops(d)->import_rsa(&d->layout, p, m, priv);
 }
 
-/* The object calls edit the PKCS#15 directories: the PKCS#15 layout of a
- * bound card or NULL with *rv set (arguments, or no such layout). */
-static p15_token *p15_for_object(ukey_card *card, const ukey_object *obj,
-				 ukey_rv *rv)
+/* The object calls edit the layout's directories: the bound layout's
+ * table, or NULL with *rv set (arguments, or no writable layout). */
+static const ukey_layout_ops *writable(ukey_card *card, const ukey_object *obj,
+				       ukey_rv *rv)
 {
 	ftcos_drv *d = drv(card);
 
@@ -504,35 +412,39 @@ static p15_token *p15_for_object(ukey_card *card, const ukey_object *obj,
 		*rv = UKEY_E_ARGS;
 		return NULL;
 	}
-	if (d->layout != LAYOUT_P15) {
+	if (!lops(d) || !lops(d)->write_object) {
 		*rv = UKEY_E_SW_FUNC_NOT_SUPPORTED;
 		return NULL;
 	}
-	return &d->p15;
+	return lops(d);
 }
 
 static ukey_rv ftcos_write_object(ukey_card *card, ukey_object *obj)
 {
 	ukey_rv rv;
-	p15_token *t = p15_for_object(card, obj, &rv);
+	const ukey_layout_ops *o = writable(card, obj, &rv);
 
-	return t ? p15_write_object(t, obj) : rv;
+	return o ? o->write_object(&drv(card)->layout, obj) : rv;
 }
 
 static ukey_rv ftcos_update_object(ukey_card *card, const ukey_object *obj)
 {
 	ukey_rv rv;
-	p15_token *t = p15_for_object(card, obj, &rv);
+	const ukey_layout_ops *o = writable(card, obj, &rv);
 
-	return t ? p15_update_object(t, obj) : rv;
+	if (o && !o->update_object)
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	return o ? o->update_object(&drv(card)->layout, obj) : rv;
 }
 
 static ukey_rv ftcos_delete_object(ukey_card *card, const ukey_object *obj)
 {
 	ukey_rv rv;
-	p15_token *t = p15_for_object(card, obj, &rv);
+	const ukey_layout_ops *o = writable(card, obj, &rv);
 
-	return t ? p15_delete_object(t, obj) : rv;
+	if (o && !o->delete_object)
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	return o ? o->delete_object(&drv(card)->layout, obj) : rv;
 }
 
 static ukey_rv ftcos_init_token(ukey_card *card, const uint8_t *so_pin,
@@ -547,11 +459,11 @@ static ukey_rv ftcos_init_token(ukey_card *card, const uint8_t *so_pin,
 	rv = ftcos_serial(&d->c, serial);
 	if (rv)
 		return rv;
-	p15_free(&d->p15);
-	espk_free(&d->espk);
-	d->layout = LAYOUT_NONE;
-	rv = p15_init_token(&d->p15, &d->c, so_pin, so_len, label, serial,
-			    sizeof(serial));
+	/* FTCOS's default layout is PKCS#15: its personalisation is FTCOS
+	 * business (ftcos_p15init.c) */
+	ukey_layout_free(&d->layout);
+	rv = ftcos_p15_init_token(&d->c, so_pin, so_len, label, serial,
+				  sizeof(serial));
 	if (rv)
 		return rv;
 	/* re-read what we wrote, as a fresh bind would */

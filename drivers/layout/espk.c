@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "espk.h"
+#include "layout.h"
 
 #define ESPK_ATTR_KEY_ID 0x80000100u
 #define ESPK_MAX_FILE 8192
@@ -210,10 +211,10 @@ static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
 		       size_t *outlen)
 {
 	uint8_t path[6] = { 0x3F, 0x00, 0x20, 0x03, (uint8_t)(fid >> 8), (uint8_t)fid };
-	ftcos_fci fci;
+	ukey_fs_file fci;
 	uint8_t *buf;
 	size_t got = 0;
-	ukey_rv rv = ftcos_select_path(t->c, path, sizeof(path), &fci);
+	ukey_rv rv = t->fs.ops->select_path(t->fs.os, path, sizeof(path), &fci);
 
 	*out = NULL;
 	*outlen = 0;
@@ -228,7 +229,7 @@ static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return UKEY_E_NOMEM;
-	rv = ftcos_read_binary(t->c, 0, buf, len, &got);
+	rv = t->fs.ops->read(t->fs.os, 0, buf, len, &got);
 	if (rv) {
 		free(buf);
 		return rv;
@@ -238,16 +239,19 @@ static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
 	return UKEY_OK;
 }
 
-ukey_rv espk_bind(espk_token *t, ftcos_ctx *c)
+ukey_rv espk_bind(espk_token *t, const ukey_cardfs *fs, const ukey_profile *prof)
 {
-	ftcos_fci fci;
+	ukey_fs_file fci;
 	uint8_t *idx = NULL;
 	size_t len = 0;
 	ukey_rv rv;
 
 	memset(t, 0, sizeof(*t));
-	t->c = c;
-	rv = ftcos_select_path(c, espk_df, sizeof(espk_df), &fci);
+	if (!fs || !fs->ops)
+		return UKEY_E_ARGS;
+	t->fs = *fs;
+	t->prof = prof;
+	rv = fs->ops->select_path(fs->os, espk_df, sizeof(espk_df), &fci);
 	if (rv)
 		return rv;
 	if (!fci.is_df || fci.name_len < sizeof(espk_name) ||
@@ -370,3 +374,120 @@ ukey_rv espk_key_ref(const ukey_object *o, uint8_t *kid)
 	*kid = o->drv_ref[2];
 	return UKEY_OK;
 }
+
+/* ------------------------------------------------------ layout table */
+
+static espk_token *tok(ukey_layout *l)
+{
+	return (espk_token *)l->st;
+}
+
+static void l_free(ukey_layout *l)
+{
+	if (l->st) {
+		espk_free(tok(l));
+		free(l->st);
+		l->st = NULL;
+	}
+}
+
+static ukey_rv l_bind(ukey_layout *l, const ukey_cardfs *fs,
+		      const ukey_profile *prof)
+{
+	espk_token *t = calloc(1, sizeof(*t));
+	ukey_rv rv;
+
+	if (!t)
+		return UKEY_E_NOMEM;
+	l->st = t;
+	rv = espk_bind(t, fs, prof);
+	if (rv) {
+		l_free(l);
+		return rv;
+	}
+	memcpy(l->label, t->label, sizeof(l->label));
+	l->label[sizeof(l->label) - 1] = 0;
+	memcpy(l->serial, t->serial, sizeof(l->serial));
+	l->serial[sizeof(l->serial) - 1] = 0;
+	return UKEY_OK;
+}
+
+/* All objects share the listing (one attribute file each): a class is
+ * the full list filtered. */
+static ukey_rv l_list(ukey_layout *l, int cls, ukey_objlist *out)
+{
+	ukey_objlist all = { 0 };
+	ukey_rv rv;
+
+	if (!cls)
+		return espk_list(tok(l), out);
+	rv = espk_list(tok(l), &all);
+	for (size_t i = 0; !rv && i < all.n; i++) {
+		ukey_object *o;
+
+		if ((int)all.v[i].cls != cls)
+			continue;
+		o = ukey_objlist_add(out);
+		if (!o) {
+			rv = UKEY_E_NOMEM;
+			break;
+		}
+		*o = all.v[i];
+		memset(&all.v[i], 0, sizeof(all.v[i])); /* moved */
+	}
+	ukey_objlist_clear(&all);
+	return rv;
+}
+
+static ukey_rv l_read_value(ukey_layout *l, ukey_object *obj)
+{
+	return espk_read_value(tok(l), obj);
+}
+
+/* ESPK stores no PIN objects: the card OS's user PIN and SO PIN of the
+ * ESPK DF, with the profile's lengths. */
+static ukey_rv l_pin(ukey_layout *l, ukey_pin_role role, ukey_layout_pin *out)
+{
+	const espk_token *t = tok(l);
+
+	if (role != UKEY_PIN_USER && role != UKEY_PIN_SO)
+		return UKEY_E_ARGS;
+	memset(out, 0, sizeof(*out));
+	out->present = out->initialized = 1;
+	out->tries_left = -1;
+	out->min_len = t->prof ? t->prof->pin_min : 4;
+	out->max_len = t->prof ? t->prof->pin_max : t->fs.ops->pin_stored_len;
+	out->ref = role == UKEY_PIN_SO ? t->fs.ops->pin_ref_so :
+					 t->fs.ops->pin_ref_user;
+	memcpy(out->df, espk_df, sizeof(espk_df));
+	out->df_len = sizeof(espk_df);
+	return UKEY_OK;
+}
+
+static ukey_rv l_key_ref(ukey_layout *l, const ukey_object *key, unsigned *ref,
+			 uint8_t *df, size_t *df_len)
+{
+	uint8_t kid = 0;
+	ukey_rv rv = espk_key_ref(key, &kid);
+
+	(void)l;
+	if (rv)
+		return rv;
+	*ref = kid;
+	memcpy(df, espk_df, sizeof(espk_df));
+	*df_len = sizeof(espk_df);
+	return UKEY_OK;
+}
+
+const ukey_layout_ops ukey_layout_espk = {
+	.name = "entersafe-espk",
+	.bind = l_bind,
+	.free = l_free,
+	.list = l_list,
+	.read_value = l_read_value,
+	.pin = l_pin,
+	.pin_seen = NULL, /* no counter kept */
+	.key_ref = l_key_ref,
+	.app = NULL, /* selected by path: no shortcut after a reset */
+	/* read-only: no write operations */
+};

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * drivers/layout/pkcs15_read.c — reading the PKCS#15 application of an
- * FTCOS token: ODF, TokenInfo, AODF, and the object directories.
+ * drivers/layout/pkcs15_read.c — reading the PKCS#15 application of a
+ * token through its card file system: ODF, TokenInfo, AODF, and the object
+ * directories.
  *
  * APDU economy: the application is selected by AID (one command), each
  * directory file is selected once and read only up to the end of its DER
@@ -42,7 +43,7 @@ static ukey_rv read_file(p15_token *t, const uint8_t *path, size_t plen,
 			 int mode, size_t max, uint8_t **out, size_t *outlen,
 			 size_t *used, size_t *fsize)
 {
-	ftcos_fci fci;
+	ukey_fs_file fci;
 	uint8_t *buf = NULL;
 	size_t size, off = 0;
 	ukey_rv rv;
@@ -51,7 +52,7 @@ static ukey_rv read_file(p15_token *t, const uint8_t *path, size_t plen,
 	*outlen = 0;
 	if (used)
 		*used = 0;
-	rv = ftcos_select_path(t->c, path, plen, &fci);
+	rv = p15_select(t, path, plen, &fci);
 	if (rv)
 		return rv;
 	if (fci.is_df)
@@ -69,9 +70,9 @@ static ukey_rv read_file(p15_token *t, const uint8_t *path, size_t plen,
 	while (off < size) {
 		size_t want = size - off, got = 0;
 
-		if (want > t->c->max_read)
-			want = t->c->max_read;
-		rv = ftcos_read_binary(t->c, off, buf + off, want, &got);
+		if (t->fs.max_read && want > t->fs.max_read)
+			want = t->fs.max_read;
+		rv = p15_read(t, off, buf + off, want, &got);
 		if (rv) {
 			free(buf);
 			return rv;
@@ -291,15 +292,17 @@ static ukey_rv read_odf(p15_token *t)
 	return rv;
 }
 
-ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
+ukey_rv p15_bind(p15_token *t, const ukey_cardfs *fs, const ukey_profile *prof)
 {
-	ftcos_fci fci;
+	ukey_fs_file fci;
 	uint8_t *buf = NULL;
 	size_t len = 0, used = 0, size = 0;
 	ukey_rv rv;
 
 	memset(t, 0, sizeof(*t));
-	t->c = c;
+	if (!fs || !fs->ops)
+		return UKEY_E_ARGS;
+	t->fs = *fs;
 	t->prof = prof;
 	t->app_path[0] = 0x3F;
 	t->app_path[1] = 0x00;
@@ -307,21 +310,20 @@ ukey_rv p15_bind(p15_token *t, ftcos_ctx *c, const ukey_profile *prof)
 	t->app_path[3] = 0x15;
 	t->pin[0].tries_left = t->pin[1].tries_left = -1;
 
-	rv = ftcos_select_aid(c, p15_aid, sizeof(p15_aid), &fci);
-	if (rv == UKEY_OK && (fci.fid == 0x5015 || fci.fid == 0)) {
-		/* entersafe: the application DF is 3F00/5015 */
-		c->df_known = 1;
-		c->df_path[0] = 0x3F00;
-		c->df_path[1] = 0x5015;
-		c->df_depth = 2;
-		c->ef = 0;
-	} else if (rv == UKEY_OK) {
-		return UKEY_E_SW_FILE_NOT_FOUND; /* an application elsewhere */
+	/* entersafe: the application DF is 3F00/5015; the card OS takes it
+	 * as the current DF when the answer agrees */
+	rv = fs->ops->select_aid ?
+		     fs->ops->select_aid(fs->os, p15_aid, sizeof(p15_aid),
+					 t->app_path, sizeof(t->app_path), &fci) :
+		     UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	if (rv == UKEY_OK) {
+		if (fci.fid && fci.fid != (t->app_path[2] << 8 | t->app_path[3]))
+			return UKEY_E_SW_FILE_NOT_FOUND; /* an application elsewhere */
 	} else if (rv == UKEY_E_SW_FILE_NOT_FOUND) {
 		return rv;
 	} else if (rv >= UKEY_E_SW_WRONG_PIN) {
 		/* AID selection refused: select by path instead */
-		rv = ftcos_select_df(c, t->app_path, sizeof(t->app_path));
+		rv = p15_select(t, t->app_path, sizeof(t->app_path), NULL);
 		if (rv)
 			return rv;
 	} else {
@@ -634,9 +636,12 @@ static ukey_rv pubkey_cached(p15_token *t, const ukey_object *k, uint8_t **n,
 			return UKEY_OK;
 		}
 	}
-	rv = ftcos_select_df(t->c, k->drv_ref + 4, plen);
+	if (!t->fs.ops->key_read_public)
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED; /* read the PuKDF's file */
+	rv = p15_select(t, k->drv_ref + 4, plen, NULL);
 	if (!rv)
-		rv = ftcos_read_pubkey(t->c, k->drv_ref[2], n, nlen, e, elen);
+		rv = t->fs.ops->key_read_public(t->fs.os, k->drv_ref[2], n, nlen,
+						e, elen);
 	if (rv || !t->cache || plen > P15_PATH_MAX)
 		return rv;
 	v = malloc(4 + *nlen + *elen);
@@ -661,8 +666,9 @@ static ukey_rv pubkey_from_record(p15_token *t, ukey_objlist *l, ukey_object *pu
 		ukey_rv rv;
 
 		if (k->cls != UKEY_OBJ_PRIVKEY || k->id_len != pub->id_len ||
-		    memcmp(k->id, pub->id, k->id_len) != 0 || k->drv_ref[2] < 1 ||
-		    k->drv_ref[2] > 9)
+		    memcmp(k->id, pub->id, k->id_len) != 0 ||
+		    k->drv_ref[2] < t->fs.ops->key_ref_min ||
+		    k->drv_ref[2] > t->fs.ops->key_ref_max)
 			continue;
 		rv = pubkey_cached(t, k, &n, &nlen, &e, &elen);
 		if (rv)
@@ -805,26 +811,27 @@ ukey_rv p15_read_value(p15_token *t, ukey_object *o)
 
 void p15_pins_quick(p15_token *t)
 {
+	const unsigned stored = t->fs.ops->pin_stored_len;
 	unsigned pmin = t->prof ? t->prof->pin_min : 4;
-	unsigned pmax = t->prof ? t->prof->pin_max : FTCOS_PIN_STORED;
+	unsigned pmax = t->prof ? t->prof->pin_max : stored;
 
 	if (t->pins_loaded)
 		return;
-	if (pmax > FTCOS_PIN_STORED || !pmax)
-		pmax = FTCOS_PIN_STORED;
+	if (pmax > stored || !pmax)
+		pmax = stored;
 	if (pmin > pmax)
 		pmin = pmax;
 	/* Without reading the AODF: the entersafe layout has the user PIN in
 	 * record 1 and the PUK (our SO PIN) in record 2; the ODF lists an AODF
 	 * once a user PIN exists (OpenSC's -C lists an empty one: rare). */
 	t->pin[0].present = t->pin[0].initialized = t->df[P15_DF_AODF].present != 0;
-	t->pin[0].ref = FTCOS_PIN_USER;
+	t->pin[0].ref = (uint8_t)t->fs.ops->pin_ref_user;
 	t->pin[1].present = t->pin[1].initialized = 1;
-	t->pin[1].ref = FTCOS_PIN_SO;
+	t->pin[1].ref = (uint8_t)t->fs.ops->pin_ref_so;
 	for (int i = 0; i < 2; i++) {
 		t->pin[i].min_len = pmin;
 		t->pin[i].max_len = pmax;
-		t->pin[i].stored_len = FTCOS_PIN_STORED;
+		t->pin[i].stored_len = stored;
 	}
 }
 
@@ -834,8 +841,11 @@ ukey_rv p15_load_pins(p15_token *t)
 	size_t off = 0, l;
 	const uint8_t *el;
 	ukey_rv rv;
+	const unsigned stored = t->fs.ops->pin_stored_len;
+	const unsigned ref_user = t->fs.ops->pin_ref_user;
+	const unsigned ref_so = t->fs.ops->pin_ref_so;
 	unsigned pmin = t->prof ? t->prof->pin_min : 4;
-	unsigned pmax = t->prof ? t->prof->pin_max : 16;
+	unsigned pmax = t->prof ? t->prof->pin_max : stored;
 
 	if (t->pins_loaded)
 		return UKEY_OK;
@@ -846,10 +856,10 @@ ukey_rv p15_load_pins(p15_token *t)
 	t->pin[0].auth_id_len = t->pin[1].auth_id_len = 0;
 	/* The PUK (ref 2) is the SO PIN of the entersafe layout. */
 	t->pin[1].present = 1;
-	t->pin[1].ref = FTCOS_PIN_SO;
+	t->pin[1].ref = (uint8_t)ref_so;
 	t->pin[1].min_len = pmin;
 	t->pin[1].max_len = pmax;
-	t->pin[1].stored_len = FTCOS_PIN_STORED;
+	t->pin[1].stored_len = stored;
 	t->pin[1].initialized = 1;
 	while (df->loaded &&
 	       p15_next_element(df->data, df->used, &off, &el, &l) == 1) {
@@ -864,8 +874,11 @@ ukey_rv p15_load_pins(p15_token *t)
 		so = p15_bit(po->pin->flags, P15_PIN_FLAG_SO) ||
 		     p15_bit(po->pin->flags, P15_PIN_FLAG_UNBLOCKING);
 		pin = &t->pin[so ? 1 : 0];
-		ref = p15_int(po->pin->reference, so ? FTCOS_PIN_SO : FTCOS_PIN_USER);
-		if (!(so && pin->present && pin->auth_id_len) && ref > 0 && ref < 16) {
+		ref = p15_int(po->pin->reference, so ? (long)ref_so : (long)ref_user);
+		/* a reference the card OS names, or a small one (1..15) */
+		if (!(so && pin->present && pin->auth_id_len) &&
+		    ((ref > 0 && ref < 16) || ref == (long)ref_user ||
+		     ref == (long)ref_so) && ref <= 0xFF) {
 			int idl = ASN1_STRING_length(po->auth->auth_id);
 
 			pin->present = 1;
@@ -873,9 +886,9 @@ ukey_rv p15_load_pins(p15_token *t)
 			pin->min_len = (unsigned)p15_int(po->pin->min_len, pmin);
 			pin->max_len = (unsigned)p15_int(po->pin->max_len, pmax);
 			pin->stored_len = (unsigned)p15_int(po->pin->stored_len,
-							    FTCOS_PIN_STORED);
-			if (pin->max_len > FTCOS_PIN_STORED || pin->max_len == 0)
-				pin->max_len = FTCOS_PIN_STORED;
+							    (long)stored);
+			if (pin->max_len > stored || pin->max_len == 0)
+				pin->max_len = stored;
 			if (pin->min_len > pin->max_len)
 				pin->min_len = pin->max_len;
 			pin->pad_char = 0;

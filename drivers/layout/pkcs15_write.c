@@ -7,8 +7,9 @@
  * directory entry pointing at garbage):
  *  - create: the object's file is written and read back BEFORE its
  *    directory entry is appended (appending writes only the new bytes);
- *  - delete: the directory entry is removed first, then the file contents
- *    are zeroed (FTCOS has no DELETE FILE; the zeroed file is reused).
+ *  - delete: the directory entry is removed first, then the file is
+ *    deleted, or zeroed and later reused when the card OS cannot delete
+ *    files (FTCOS has no DELETE FILE).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,10 @@
 
 #include "pkcs15.h"
 
-#define P15_AC_FREE 0x10
-#define P15_AC_USER 0x04
-/* OpenSC's entersafe profile writes "needs PIN" as 00, which FTCOS treats as
- * free; we keep that for updates so OpenSC can still manage the token. */
-#define P15_AC_UPDATE 0x00
+/* Files we create: read as the object's privacy says; updates need the
+ * user PIN, as OpenSC's entersafe profile has it (how a card OS writes
+ * that condition is its business: FTCOS writes it as OpenSC does). */
+#define P15_AC_UPDATE UKEY_AC_USER
 
 /* Standard FIDs of the entersafe profile, by DF kind. */
 static uint16_t std_fid(int kind)
@@ -79,7 +79,7 @@ void p15_touch_tokeninfo(p15_token *t)
 	    olen && olen <= 1024 && (buf = calloc(1, olen)) != NULL) {
 		l = p15_tokeninfo_touch(old, olen, time(NULL), buf, olen);
 		if (l > 0)
-			(void)ftcos_update_binary(t->c, 0, buf, olen);
+			(void)p15_update(t, 0, buf, olen);
 	}
 	free(buf);
 	free(old);
@@ -112,9 +112,9 @@ static ukey_rv odf_add(p15_token *t, int kind, const uint8_t *path, size_t plen)
 		free(der);
 		return UKEY_E_SW_NOT_ENOUGH_SPACE;
 	}
-	rv = ftcos_select_path(t->c, odf, sizeof(odf), NULL);
+	rv = p15_select(t, odf, sizeof(odf), NULL);
 	if (!rv)
-		rv = ftcos_update_binary(t->c, t->odf_used, der, len);
+		rv = p15_update(t, t->odf_used, der, len);
 	if (!rv)
 		t->odf_used += len;
 	free(der);
@@ -160,9 +160,9 @@ ukey_rv p15_df_append(p15_token *t, int kind, const uint8_t *der, size_t len)
 	if (!nd)
 		return UKEY_E_NOMEM;
 	df->data = nd;
-	rv = ftcos_select_path(t->c, df->path, df->path_len, NULL);
+	rv = p15_select(t, df->path, df->path_len, NULL);
 	if (!rv)
-		rv = ftcos_update_binary(t->c, df->used, der, len);
+		rv = p15_update(t, df->used, der, len);
 	if (rv)
 		return rv;
 	memcpy(df->data + df->used, der, len);
@@ -197,9 +197,9 @@ static ukey_rv df_splice(p15_token *t, int kind, size_t off, size_t oldlen,
 	if (rlen)
 		memcpy(buf, repl, rlen);
 	memcpy(buf + rlen, df->data + off + oldlen, tail);
-	rv = ftcos_select_path(t->c, df->path, df->path_len, NULL);
+	rv = p15_select(t, df->path, df->path_len, NULL);
 	if (!rv)
-		rv = ftcos_update_binary(t->c, off, buf, wlen - off);
+		rv = p15_update(t, off, buf, wlen - off);
 	if (!rv) {
 		uint8_t *nd = realloc(df->data, wlen ? wlen : 1);
 
@@ -296,7 +296,7 @@ static int path_referenced(p15_token *t, const uint8_t *path, size_t plen)
 /* Write `data` into a new (or unreferenced, large enough) EF base+n and read
  * it back. The new file's read access is read_ac; updates as OpenSC. */
 static ukey_rv write_new_ef(p15_token *t, uint16_t base, const uint8_t *data,
-			    size_t len, uint8_t read_ac, int exact, uint8_t *path,
+			    size_t len, ukey_fs_ac read_ac, int exact, uint8_t *path,
 			    size_t *plen)
 {
 	static const int kinds[] = { P15_DF_PRKDF, P15_DF_PUKDF, P15_DF_CDF,
@@ -314,18 +314,26 @@ static ukey_rv write_new_ef(p15_token *t, uint16_t base, const uint8_t *data,
 			return r;
 	}
 	for (uint16_t n = 0; n < 0x40; n++) {
-		ftcos_fci fci;
+		ukey_fs_file fci;
 
 		make_path(t, (uint16_t)(base + n), path, plen);
 		if (path_referenced(t, path, *plen))
 			continue;
-		rv = ftcos_select_path(t->c, path, *plen, &fci);
+		rv = p15_select(t, path, *plen, &fci);
 		if (rv == UKEY_E_SW_FILE_NOT_FOUND) {
-			rv = ftcos_select_df(t->c, t->app_path, sizeof(t->app_path));
+			ukey_fs_file spec;
+
+			if (!t->fs.ops->create_ef)
+				return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+			memset(&spec, 0, sizeof(spec));
+			spec.fid = (uint16_t)(base + n);
+			spec.size = len;
+			spec.ac_read = read_ac;
+			spec.ac_update = P15_AC_UPDATE;
+			spec.ac_delete = P15_AC_UPDATE;
+			rv = p15_select(t, t->app_path, sizeof(t->app_path), NULL);
 			if (!rv)
-				rv = ftcos_create_ef(t->c, (uint16_t)(base + n),
-						     (uint16_t)len, 0x0000, read_ac,
-						     P15_AC_UPDATE);
+				rv = t->fs.ops->create_ef(t->fs.os, &spec);
 			if (rv)
 				return rv;
 			break;
@@ -340,26 +348,32 @@ static ukey_rv write_new_ef(p15_token *t, uint16_t base, const uint8_t *data,
 	}
 	if (rv)
 		return rv;
-	rv = ftcos_update_binary(t->c, 0, data, len);
+	rv = p15_update(t, 0, data, len);
 	if (rv)
 		return rv;
 	back = malloc(len);
 	if (!back)
 		return UKEY_E_NOMEM;
-	rv = ftcos_read_binary(t->c, 0, back, len, &got);
+	rv = p15_read(t, 0, back, len, &got);
 	if (!rv && (got != len || memcmp(back, data, len) != 0))
 		rv = UKEY_E_SW_MEMORY; /* the card did not keep what we wrote */
 	free(back);
 	return rv;
 }
 
-/* Zero a file's contents (used after its directory entry is gone). */
+/* Delete a file, or zero its contents when the card OS cannot delete
+ * files (used after its directory entry is gone). */
 static ukey_rv zero_ef(p15_token *t, const uint8_t *path, size_t plen)
 {
-	ftcos_fci fci;
+	ukey_fs_file fci;
 	uint8_t *z;
-	ukey_rv rv = ftcos_select_path(t->c, path, plen, &fci);
+	ukey_rv rv;
 
+	if (t->fs.ops->delete_file) {
+		rv = t->fs.ops->delete_file(t->fs.os, path, plen);
+		return rv == UKEY_E_SW_FILE_NOT_FOUND ? UKEY_OK : rv;
+	}
+	rv = p15_select(t, path, plen, &fci);
 	if (rv == UKEY_E_SW_FILE_NOT_FOUND)
 		return UKEY_OK;
 	if (rv)
@@ -371,7 +385,7 @@ static ukey_rv zero_ef(p15_token *t, const uint8_t *path, size_t plen)
 	z = calloc(1, fci.size);
 	if (!z)
 		return UKEY_E_NOMEM;
-	rv = ftcos_update_binary(t->c, 0, z, fci.size);
+	rv = p15_update(t, 0, z, fci.size);
 	free(z);
 	return rv;
 }
@@ -622,7 +636,7 @@ ukey_rv p15_write_object(p15_token *t, ukey_object *obj)
 		return UKEY_E_ARGS;
 	}
 	rv = write_new_ef(t, base, val ? val : obj->value, val ? vlen : obj->value_len,
-			  obj->private_obj ? P15_AC_USER : P15_AC_FREE,
+			  obj->private_obj ? UKEY_AC_USER : UKEY_AC_ALWAYS,
 			  obj->cls == UKEY_OBJ_DATA, path, &plen);
 	free(val);
 	if (rv)
@@ -670,10 +684,16 @@ ukey_rv p15_delete_object(p15_token *t, const ukey_object *obj)
 	rv = df_splice(t, kind, off, len, NULL, 0);
 	if (rv)
 		return rv;
-	/* A private key's record stays (no way to erase it); its slot is
-	 * reused by the next key generated. Other objects' files are zeroed. */
-	if (kind != P15_DF_PRKDF)
+	/* A private key's record is erased if the card OS can (FTCOS cannot:
+	 * the record stays and its reference is reused by the next key
+	 * generated). Other objects' files are deleted or zeroed. */
+	if (kind != P15_DF_PRKDF) {
 		rv = zero_ef(t, obj->drv_ref + 4, obj->drv_ref[3]);
+	} else if (t->fs.ops->key_delete) {
+		rv = p15_select(t, obj->drv_ref + 4, obj->drv_ref[3], NULL);
+		if (!rv)
+			rv = t->fs.ops->key_delete(t->fs.os, obj->drv_ref[2]);
+	}
 	if (!rv)
 		p15_touch_tokeninfo(t);
 	return rv;
@@ -749,26 +769,93 @@ ukey_rv p15_update_object(p15_token *t, const ukey_object *obj)
 
 uint8_t p15_free_kid(p15_token *t)
 {
-	unsigned used = 0;
+	uint8_t used[256 / 8];
 	p15_df *df = &t->df[P15_DF_PRKDF];
 	size_t pos = 0, l;
 	const uint8_t *el;
+	unsigned lo = t->fs.ops->key_ref_min, hi = t->fs.ops->key_ref_max;
 
+	/* references are stored in one byte (drv_ref), 0 means none */
+	if (lo < 1)
+		lo = 1;
+	if (hi > 255)
+		hi = 255;
+	memset(used, 0, sizeof(used));
 	if (df->loaded) {
 		while (p15_next_element(df->data, df->used, &pos, &el, &l) == 1) {
 			ukey_object tmp;
 
 			if (p15_entry_to_object(t, P15_DF_PRKDF, el, l, &tmp))
 				continue;
-			if (tmp.drv_ref[2] >= 1 && tmp.drv_ref[2] <= 9)
-				used |= 1u << tmp.drv_ref[2];
+			used[tmp.drv_ref[2] / 8] |= (uint8_t)(1u << (tmp.drv_ref[2] % 8));
 			ukey_object_clear(&tmp);
 		}
 	}
-	for (uint8_t k = 1; k <= 9; k++)
-		if (!(used & (1u << k)))
-			return k;
+	for (unsigned k = lo; k <= hi; k++)
+		if (!(used[k / 8] & (1u << (k % 8))))
+			return (uint8_t)k;
 	return 0;
+}
+
+/* Before a new key pair is written: fresh directories, a free key
+ * record (*kid), the application DF current. */
+static ukey_rv new_key_slot(p15_token *t, uint8_t *kid)
+{
+	ukey_rv rv;
+
+	if (!t->fs.ops->key_create)
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	rv = p15_refresh(t);
+	if (!rv)
+		rv = p15_load_df(t, P15_DF_PRKDF);
+	if (rv)
+		return rv;
+	*kid = p15_free_kid(t);
+	if (!*kid)
+		return UKEY_E_SW_NOT_ENOUGH_SPACE;
+	return p15_select(t, t->app_path, sizeof(t->app_path), NULL);
+}
+
+ukey_rv p15_generate_rsa(p15_token *t, const ukey_keygen_params *p,
+			 ukey_object *pub, ukey_object *priv)
+{
+	ukey_fs_keyspec ks = { p->bits, NULL };
+	uint8_t kid, *n = NULL, *e = NULL;
+	size_t nlen = 0, elen = 0;
+	ukey_rv rv;
+
+	if (!t->fs.ops->key_read_public)
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	rv = new_key_slot(t, &kid);
+	if (!rv)
+		rv = t->fs.ops->key_create(t->fs.os, kid, &ks);
+	if (!rv)
+		rv = t->fs.ops->key_read_public(t->fs.os, kid, &n, &nlen, &e, &elen);
+	if (!rv)
+		rv = p15_add_keypair(t, kid, p, n, nlen, e, elen, 1, pub, priv);
+	free(n);
+	free(e);
+	return rv;
+}
+
+ukey_rv p15_import_rsa(p15_token *t, const ukey_keygen_params *p,
+		       const ukey_rsa_material *m, ukey_object *priv)
+{
+	ukey_fs_keyspec ks = { p->bits, m };
+	ukey_object pub;
+	uint8_t kid;
+	ukey_rv rv;
+
+	rv = new_key_slot(t, &kid);
+	if (!rv)
+		rv = t->fs.ops->key_create(t->fs.os, kid, &ks);
+	if (rv)
+		return rv;
+	memset(&pub, 0, sizeof(pub));
+	rv = p15_add_keypair(t, kid, p, m->n, m->n_len, m->e, m->e_len, 0, &pub,
+			     priv);
+	ukey_object_clear(&pub);
+	return rv;
 }
 
 static ukey_rv dup_into(uint8_t **dst, size_t *dlen, const uint8_t *src, size_t len)
@@ -812,7 +899,7 @@ ukey_rv p15_add_keypair(p15_token *t, uint8_t kid, const ukey_keygen_params *p,
 	auth = user_auth_id(t, &alen);
 	rv = rsa_pub_der(n, nlen, e, elen, &val, &vlen);
 	if (!rv)
-		rv = write_new_ef(t, 0x3000, val, vlen, P15_AC_FREE, 0, path, &plen);
+		rv = write_new_ef(t, 0x3000, val, vlen, UKEY_AC_ALWAYS, 0, path, &plen);
 	free(val);
 	if (rv)
 		return rv;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "espk.h"
+#include "ftcos.h"
 #include "fuzz_drivers_check.h"
 #include "fuzz_drivers_fscard.h"
 
@@ -46,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static espk_token t;
 	ukey_chan ch;
 	ftcos_ctx c;
+	ukey_cardfs fs;
 	ukey_objlist l = { 0 };
 
 	fscard_init(&card, data, size);
@@ -55,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ukey_chan_init(&ch, fscard_xfer, &card, NULL);
 	if (ftcos_ctx_init(&c, &ch, NULL) != UKEY_OK)
 		__builtin_trap();
-	if (espk_bind(&t, &c) == UKEY_OK) {
+	ftcos_cardfs(&c, &fs); /* the layout sees FTCOS through cardfs.h */
+	if (espk_bind(&t, &fs, NULL) == UKEY_OK) {
 		if (t.n_files > ESPK_MAX_FILES)
 			__builtin_trap();
 		fuzz_check_str(t.label, sizeof(t.label));

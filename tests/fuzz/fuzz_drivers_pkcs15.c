@@ -12,6 +12,7 @@
 
 #include "fuzz_drivers_check.h"
 #include "fuzz_drivers_fscard.h"
+#include "ftcos.h"
 #include "pkcs15.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -112,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static p15_token t;
 	ukey_chan ch;
 	ftcos_ctx c;
+	ukey_cardfs fs;
 	ukey_objlist l = { 0 };
 	ukey_rv rv;
 
@@ -119,8 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ukey_chan_init(&ch, fscard_xfer, &card, NULL);
 	if (ftcos_ctx_init(&c, &ch, NULL) != UKEY_OK)
 		__builtin_trap();
+	ftcos_cardfs(&c, &fs); /* the layout sees FTCOS through cardfs.h */
 
-	rv = p15_bind(&t, &c, NULL);
+	rv = p15_bind(&t, &fs, NULL);
 	/* the raw decoders, with the bound token's app path */
 	for (size_t i = 0; i < card.n; i++)
 		walk_dir(&t, card.files[i].data, card.files[i].len);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # check-layering.sh SRC APDU_LIB DRIVERS_LIB P11_MODULE VTOKEN_BIN… [-- RENEW_BIN]
 # The README's layering (Architecture): apdu/ knows no driver and no module,
-# drivers/ know no PKCS#11 module, tests/vtoken (and tests/unit/vtoken) share
+# drivers/ know no PKCS#11 module (and drivers/layout/ no card OS: ftcos/,
+# gmt0017/, epass2003/), tests/vtoken (and tests/unit/vtoken) share
 # no code with apdu/, drivers/ or p11/, renew/ reaches tokens only through a
 # PKCS#11 module loaded at run time.
 #  includes: no source of a layer includes a header (by file name, as
@@ -44,6 +45,13 @@ check_includes apdu apdu drivers p11
 check_includes drivers drivers p11
 check_includes "tests/vtoken tests/unit/vtoken" vtoken apdu drivers p11
 check_includes renew renew apdu drivers p11
+# the on-card layouts reach a card OS only through drivers/cardfs.h: no
+# file of drivers/layout/ includes a header of a card-OS directory
+for os_dir in drivers/ftcos drivers/gmt0017 drivers/epass2003; do
+	if [ -d "$src/$os_dir" ]; then
+		check_includes drivers/layout layout "$os_dir"
+	fi
+done
 
 # global defined symbols of an object/library/binary
 gdef() { nm --defined-only "$1" 2>/dev/null | awk 'NF == 3 && $2 ~ /^[TDBRVWG]$/ {print $3}' | sort -u; }
@@ -94,5 +102,5 @@ if [ -n "${UKEY_LAYERING_LINK_REPORT:-}" ]; then
 	fi
 fi
 
-[ $bad -eq 0 ] && echo "PASS: apdu -/-> drivers,p11; drivers -/-> p11; vtoken, renew -/-> apdu,drivers,p11"
+[ $bad -eq 0 ] && echo "PASS: apdu -/-> drivers,p11; drivers -/-> p11; drivers/layout -/-> card OSes; vtoken, renew -/-> apdu,drivers,p11"
 exit $bad
