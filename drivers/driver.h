@@ -227,6 +227,28 @@ typedef struct ukey_driver {
 	 * bind again, as another application may have changed the token. On
 	 * an error p11/ falls back to unbind + bind. */
 	ukey_rv (*reselect)(ukey_card *card);
+
+	/* Optional (NULL = not offered): finish SHA-256 on the card from the
+	 * host's midstate and sign it PKCS#1 v1.5 (DigestInfo SHA-256) with
+	 * key — for card OSes that hash on the card and may refuse raw RSA
+	 * (ePass2003: MSE SET, PSO HASH with the state, PSO COMPUTE DIGITAL
+	 * SIGNATURE). p11/ uses it for CKM_SHA256_RSA_PKCS, hashing the data
+	 * on the host as it comes: state is H0..H7 (each big-endian) after
+	 * the first full_blocks 64-byte blocks of the message, tail the
+	 * tail_len (< 64, may be 0) bytes after them; the message is
+	 * 64 * full_blocks + tail_len bytes long. *outlen is the capacity of
+	 * out (the modulus length) on entry, the signature's length on return
+	 * (leading zero bytes may be dropped, as with sign_raw).
+	 * UKEY_E_SW_FUNC_NOT_SUPPORTED (preferably without card I/O, e.g. a
+	 * key the layout says is used raw, or more blocks than the card can
+	 * count; or the card's 6A81/6D00) means "not this way": p11/ then
+	 * hashes and pads on the host and calls sign_raw, if there is one
+	 * (the same signature: PKCS#1 v1.5 is deterministic). */
+	ukey_rv (*sign_sha256_state)(ukey_card *card, const ukey_object *key,
+				     const uint8_t state[32],
+				     uint64_t full_blocks, const uint8_t *tail,
+				     size_t tail_len, uint8_t *out,
+				     size_t *outlen);
 } ukey_driver;
 
 /* Registry of built-in drivers (drivers/registry.c). NULL if unknown. */

@@ -2,7 +2,9 @@
 /*
  * Mechanisms. CKF_HW marks what the card computes: the RSA private-key
  * operation (padding, hashing and public-key operations run on the host
- * with OpenSSL) and key generation. Digests are host-only.
+ * with OpenSSL) and key generation. Digests are host-only. A driver with
+ * sign_sha256_state signs CKM_SHA256_RSA_PKCS with the hash finished and
+ * the padding done on the card (p11_sign.c), even without sign_raw.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,11 @@ int p11_mech_key_size_ok(const p11_slot *s, CK_ULONG bits)
 	return 0;
 }
 
+int p11_mech_card_hash(const ukey_driver *d, CK_MECHANISM_TYPE type)
+{
+	return d && d->sign_sha256_state && type == CKM_SHA256_RSA_PKCS;
+}
+
 /* What the driver of the card in this slot can do. */
 static int mech_available(const ukey_driver *d, const p11_mech_desc *m)
 {
@@ -116,13 +123,14 @@ static int mech_available(const ukey_driver *d, const p11_mech_desc *m)
 		return d->generate_rsa != NULL;
 	if (m->digest)
 		return 1;
-	return d->sign_raw != NULL || d->decipher_raw != NULL;
+	return d->sign_raw != NULL || d->decipher_raw != NULL ||
+	       p11_mech_card_hash(d, m->type);
 }
 
 static CK_FLAGS mech_flags(const ukey_driver *d, const p11_mech_desc *m)
 {
 	CK_FLAGS f = m->flags;
-	if (!d->sign_raw)
+	if (!d->sign_raw && !p11_mech_card_hash(d, m->type))
 		f &= ~CKF_SIGN;
 	if (!d->decipher_raw)
 		f &= ~CKF_DECRYPT;

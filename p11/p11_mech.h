@@ -13,6 +13,7 @@
 #include <p11-kit/pkcs11.h>
 
 typedef struct p11_slot p11_slot;
+struct ukey_driver;
 
 typedef struct {
 	CK_MECHANISM_TYPE type;
@@ -22,6 +23,9 @@ typedef struct {
 	int pss, oaep, raw, pkcs, digest;
 } p11_mech_desc;
 const p11_mech_desc *p11_mech_lookup(CK_MECHANISM_TYPE type);
+/* The driver signs this mechanism with the hash finished on the card
+ * (sign_sha256_state): CKM_SHA256_RSA_PKCS when the driver offers it. */
+int p11_mech_card_hash(const struct ukey_driver *d, CK_MECHANISM_TYPE type);
 /* The card OS can generate/import a key of this size (profile rsa_bits). */
 int p11_mech_key_size_ok(const p11_slot *s, CK_ULONG bits);
 /* The mechanisms an RSA key of the slot's token can be used with (private:

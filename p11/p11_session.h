@@ -14,6 +14,8 @@
 
 #include <p11-kit/pkcs11.h>
 
+#include "p11_sha256.h"
+
 typedef struct p11_slot p11_slot;
 typedef struct p11_obj p11_obj;
 
@@ -40,6 +42,11 @@ typedef struct p11_crypto_op {
 	uint8_t *buf;           /* accumulated data of single-part mechs */
 	size_t buf_len, buf_cap;
 	int multipart;          /* Update called */
+	/* CKM_SHA256_RSA_PKCS on a driver with sign_sha256_state: the data
+	 * is hashed here as it comes (no mdctx, no buf) and the card
+	 * finishes the hash from the state */
+	int card_hash;
+	p11_sha256 sha;
 	uint8_t *result;        /* decrypt: result kept for a retry with a bigger buffer */
 	size_t result_len;
 	int have_result;

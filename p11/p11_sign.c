@@ -2,7 +2,10 @@
 /*
  * Cryptographic operations: sign and decrypt use the card's raw RSA
  * private-key operation with padding/hashing on the host; verify, encrypt
- * and digest run entirely on the host with OpenSSL.
+ * and digest run entirely on the host with OpenSSL. CKM_SHA256_RSA_PKCS on
+ * a driver with sign_sha256_state is hashed on the host as the data comes
+ * (p11_sha256.h: the state after the full blocks and the < 64 bytes after
+ * them, nothing else kept) and finished and signed by the card.
  *
  * Operation life (§5.2): a call ends the active operation unless it
  * returns CKR_BUFFER_TOO_SMALL or was a successful length query.
@@ -22,6 +25,7 @@
 #include "p11_object.h"
 #include "p11_rsa.h"
 #include "p11_session.h"
+#include "p11_sha256.h"
 #include "p11_slot.h"
 #include "p11_token.h"
 
@@ -94,7 +98,7 @@ static const uint8_t *key_modulus(const ukey_object *o, uint8_t *tmp,
 }
 
 static CK_RV parse_params(p11_crypto_op *op, const p11_mech_desc *m,
-			  const CK_MECHANISM *mech, unsigned bits)
+			  const CK_MECHANISM *mech, unsigned bits, int card_hash)
 {
 	if (m->pss) {
 		const CK_RSA_PKCS_PSS_PARAMS *pp = mech->pParameter;
@@ -139,7 +143,11 @@ static CK_RV parse_params(p11_crypto_op *op, const p11_mech_desc *m,
 	/* Hash-then-sign: for PSS op->md is already the (equal) hashAlg. */
 	if (m->hash_nid && !m->pss)
 		op->md = md_from_nid(m->hash_nid);
-	if (m->hash_nid) {
+	if (card_hash) {
+		/* op->md (SHA-256) stays for the DigestInfo of the fallback */
+		op->card_hash = 1;
+		p11_sha256_init(&op->sha);
+	} else if (m->hash_nid) {
 		op->mdctx = EVP_MD_CTX_new();
 		if (!op->mdctx ||
 		    EVP_DigestInit_ex(op->mdctx, md_from_nid(m->hash_nid), NULL) != 1)
@@ -251,7 +259,8 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_op_kind kind,
 		goto out;
 	}
 	const ukey_driver *d = s->token->card.drv;
-	if ((kind == P11_OP_SIGN && !d->sign_raw) ||
+	int card_hash = kind == P11_OP_SIGN && p11_mech_card_hash(d, m->type);
+	if ((kind == P11_OP_SIGN && !d->sign_raw && !card_hash) ||
 	    (kind == P11_OP_DECRYPT && !d->decipher_raw)) {
 		rv = CKR_MECHANISM_INVALID;
 		goto out;
@@ -261,7 +270,7 @@ static CK_RV op_init(CK_SESSION_HANDLE h, p11_op_kind kind,
 		rv = CKR_KEY_SIZE_RANGE;
 		goto out;
 	}
-	rv = parse_params(op, m, pMechanism, bits);
+	rv = parse_params(op, m, pMechanism, bits, card_hash);
 	if (rv != CKR_OK) {
 		p11_op_free(op);
 		goto out;
@@ -275,6 +284,10 @@ out:
 
 static CK_RV feed(p11_crypto_op *op, const uint8_t *d, size_t l)
 {
+	if (op->card_hash) {
+		p11_sha256_update(&op->sha, d, l);
+		return CKR_OK;
+	}
 	if (op->mdctx)
 		return EVP_DigestUpdate(op->mdctx, d, l) == 1 ? CKR_OK
 							      : CKR_GENERAL_ERROR;
@@ -375,13 +388,59 @@ static CK_RV left_pad(uint8_t *buf, size_t len, size_t k)
 	return CKR_OK;
 }
 
+/* CKM_SHA256_RSA_PKCS with the hash finished on the card: the state after
+ * the last full block and the tail go to sign_sha256_state; res gets the
+ * signature (*rl bytes, at most k). When the driver cannot sign this key
+ * that way (UKEY_E_SW_FUNC_NOT_SUPPORTED, or the card's "instruction not
+ * supported") and has sign_raw, the host finishes the hash and pads, in
+ * the same transaction: the same signature, PKCS#1 v1.5 being
+ * deterministic. Any other answer is the result. em: k bytes of scratch. */
+static CK_RV sign_card_hash(p11_slot *s, p11_crypto_op *op,
+			    const ukey_object *o, size_t k, uint8_t *em,
+			    uint8_t *res, size_t *rl)
+{
+	const ukey_driver *d = s->token->card.drv;
+	uint8_t state[32];
+	int have_em = 0;
+	p11_sha256_state(&op->sha, state);
+	if (d->sign_raw) {
+		uint8_t hash[32];
+		p11_sha256_final(&op->sha, hash);
+		have_em = encode_sig_block(op, o, hash, sizeof(hash), em, k) == CKR_OK;
+	}
+	CK_RV rv = p11_token_begin(s);
+	if (rv != CKR_OK)
+		return rv;
+	p11_obj *po = p11_obj_find(s, op->key);
+	ukey_card *card = &s->token->card;
+	ukey_rv r = UKEY_E_ARGS;
+	d = card->drv; /* the same profile's driver, after a rebind too */
+	if (po) {
+		*rl = k;
+		r = d->sign_sha256_state
+			    ? d->sign_sha256_state(card, &po->o, state,
+						   op->sha.blocks, op->sha.tail,
+						   op->sha.tail_len, res, rl)
+			    : UKEY_E_SW_FUNC_NOT_SUPPORTED;
+		if ((r == UKEY_E_SW_FUNC_NOT_SUPPORTED ||
+		     r == UKEY_E_SW_INS_NOT_SUPPORTED) &&
+		    have_em && d->sign_raw && !ukey_card_link_lost(card)) {
+			p11_log("sign_sha256_state: not for this key, host hash + sign_raw");
+			*rl = k;
+			r = d->sign_raw(card, &po->o, em, k, res, rl);
+		}
+	}
+	p11_token_end(s);
+	return po ? p11_token_rv(s, r) : CKR_KEY_HANDLE_INVALID;
+}
+
 /* Finish sign/encrypt/decrypt/digest; the input is already fed. */
 static CK_RV op_finish(p11_slot *s, p11_crypto_op *op, p11_op_kind kind,
 		       uint8_t *out, size_t *outlen)
 {
 	uint8_t hash[EVP_MAX_MD_SIZE];
-	const uint8_t *in;
-	size_t inlen;
+	const uint8_t *in = NULL;
+	size_t inlen = 0;
 	if (kind == P11_OP_DIGEST) {
 		CK_RV rv = take_input(op, hash, &in, &inlen);
 		if (rv == CKR_OK) {
@@ -394,7 +453,8 @@ static CK_RV op_finish(p11_slot *s, p11_crypto_op *op, p11_op_kind kind,
 	if (!po)
 		return CKR_KEY_HANDLE_INVALID;
 	size_t k = (key_bits(&po->o) + 7) / 8;
-	CK_RV rv = take_input(op, hash, &in, &inlen);
+	/* card_hash: the input is in op->sha */
+	CK_RV rv = op->card_hash ? CKR_OK : take_input(op, hash, &in, &inlen);
 	if (rv != CKR_OK)
 		return rv;
 	const p11_mech_desc *m = p11_mech_lookup(op->mech);
@@ -417,7 +477,15 @@ static CK_RV op_finish(p11_slot *s, p11_crypto_op *op, p11_op_kind kind,
 	}
 	size_t rl = k;
 	const ukey_driver *d = s->token->card.drv;
-	if (kind == P11_OP_SIGN) {
+	if (kind == P11_OP_SIGN && op->card_hash) {
+		rv = sign_card_hash(s, op, &po->o, k, em, res, &rl);
+		if (rv == CKR_OK)
+			rv = left_pad(res, rl, k);
+		if (rv == CKR_OK) {
+			memcpy(out, res, k);
+			*outlen = k;
+		}
+	} else if (kind == P11_OP_SIGN) {
 		rv = encode_sig_block(op, &po->o, in, inlen, em, k);
 		if (rv == CKR_OK)
 			rv = p11_token_begin(s);

@@ -9,6 +9,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "fake_card.h"
@@ -154,6 +155,7 @@ static ukey_rv f_begin(ukey_pcsc_card *card)
 		return UKEY_E_CARD_RESET;
 	}
 	fc->r->in_txn++;
+	fc->r->begins++;
 	return UKEY_OK;
 }
 
@@ -188,18 +190,29 @@ int fake_pin_counter_hidden;
 int fake_no_so_pin;
 int fake_list_class;
 int fake_reselect;
+int fake_sha256_state;
+int fake_no_sign_raw;
 static ukey_driver fake_driver_variant;
 static ukey_rv d_list_class(ukey_card *card, ukey_obj_class cls,
 			    ukey_objlist *out);
 static ukey_rv d_reselect(ukey_card *card);
+static ukey_rv d_sign_sha256_state(ukey_card *card, const ukey_object *key,
+				   const uint8_t state[32], uint64_t full_blocks,
+				   const uint8_t *tail, size_t tail_len,
+				   uint8_t *out, size_t *outlen);
 
 static const ukey_driver *f_driver_find(const char *name)
 {
 	if (strcmp(name, "fake") != 0)
 		return NULL;
-	if (!fake_no_logout && !fake_list_class && !fake_reselect)
+	if (!fake_no_logout && !fake_list_class && !fake_reselect &&
+	    !fake_sha256_state && !fake_no_sign_raw)
 		return &fake_driver;
 	fake_driver_variant = fake_driver;
+	if (fake_sha256_state)
+		fake_driver_variant.sign_sha256_state = d_sign_sha256_state;
+	if (fake_no_sign_raw)
+		fake_driver_variant.sign_raw = NULL;
 	if (fake_no_logout)
 		fake_driver_variant.logout = NULL;
 	if (fake_list_class)
@@ -583,6 +596,69 @@ static ukey_rv raw_priv(ukey_card *card, const ukey_object *key,
 	return UKEY_OK;
 }
 
+/* What the ePass2003 does with PSO HASH + PSO COMPUTE DIGITAL SIGNATURE:
+ * finish SHA-256 from the given state, then RSA PKCS#1 v1.5 over the
+ * DigestInfo. The hash is finished by OpenSSL's own SHA256_CTX (h and the
+ * bit count Nl/Nh are public fields of sha.h), not by the module's
+ * p11_sha256.c: a wrong midstate from the module gives a signature that
+ * does not verify. */
+static ukey_rv d_sign_sha256_state(ukey_card *card, const ukey_object *key,
+				   const uint8_t state[32], uint64_t full_blocks,
+				   const uint8_t *tail, size_t tail_len,
+				   uint8_t *out, size_t *outlen)
+{
+	fake_reader *r = card_of(card);
+	if (r->removed_midway)
+		return UKEY_E_NO_CARD;
+	if (tail_len >= 64 || (!tail && tail_len) || !state || !out || !outlen)
+		return UKEY_E_ARGS;
+	r->state_blocks = full_blocks;
+	r->state_tail_len = tail_len;
+	if (tail_len)
+		memcpy(r->state_tail, tail, tail_len);
+	r->state_outcap = *outlen;
+	if (r->state_refuse || r->state_ins_unknown) {
+		r->state_refusals++;
+		return r->state_refuse ? UKEY_E_SW_FUNC_NOT_SUPPORTED
+				       : UKEY_E_SW_INS_NOT_SUPPORTED;
+	}
+	if (!r->logged_in)
+		return UKEY_E_SW_SECURITY;
+	fake_key *k = key_of(r, key);
+	if (!k)
+		return UKEY_E_SW_REF_NOT_FOUND;
+	SHA256_CTX c;
+	uint8_t md[32];
+	SHA256_Init(&c);
+	for (int i = 0; i < 8; i++)
+		c.h[i] = (SHA_LONG)state[4 * i] << 24 | (SHA_LONG)state[4 * i + 1] << 16 |
+			 (SHA_LONG)state[4 * i + 2] << 8 | state[4 * i + 3];
+	uint64_t bits = full_blocks * 512;
+	c.Nl = (SHA_LONG)(bits & 0xffffffffu);
+	c.Nh = (SHA_LONG)(bits >> 32);
+	SHA256_Update(&c, tail, tail_len);
+	SHA256_Final(md, &c);
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(k->pkey, NULL);
+	size_t sl = *outlen;
+	int ok = pc && EVP_PKEY_sign_init(pc) == 1 &&
+		 EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
+		 EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+		 EVP_PKEY_sign(pc, out, &sl, md, sizeof(md)) == 1;
+	EVP_PKEY_CTX_free(pc);
+	if (!ok)
+		return UKEY_E_SW_WRONG_LENGTH;
+	*outlen = sl;
+	if (r->strip_zeros) {
+		size_t z = 0;
+		while (z + 1 < *outlen && out[z] == 0)
+			z++;
+		memmove(out, out + z, *outlen - z);
+		*outlen -= z;
+	}
+	r->state_signs++;
+	return UKEY_OK;
+}
+
 static ukey_rv d_generate(ukey_card *card, const ukey_keygen_params *p,
 			  ukey_object *pub, ukey_object *priv)
 {
@@ -846,6 +922,8 @@ void fake_teardown(void)
 	fake_wait_calls = 0;
 	fake_no_logout = 0;
 	fake_reselect = 0;
+	fake_sha256_state = 0;
+	fake_no_sign_raw = 0;
 	fake_pin_counter_hidden = 0;
 	fake_no_so_pin = 0;
 }

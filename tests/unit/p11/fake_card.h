@@ -73,7 +73,17 @@ typedef struct fake_reader {
 	int deletes;            /* private keys deleted */
 	int reselect_fails;     /* reselect answers an error */
 	int class_lists[5];     /* list_class calls per ukey_obj_class */
+	/* sign_sha256_state (fake_sha256_state): calls that signed, calls
+	 * refused, and what the last call was given */
+	int state_signs, state_refusals;
+	int state_refuse;       /* answer UKEY_E_SW_FUNC_NOT_SUPPORTED */
+	int state_ins_unknown;  /* answer UKEY_E_SW_INS_NOT_SUPPORTED (6D00) */
+	uint64_t state_blocks;
+	uint8_t state_tail[64];
+	size_t state_tail_len;
+	size_t state_outcap;    /* *outlen on entry */
 	int in_txn;             /* begin/end balance */
+	int begins;             /* transactions begun (card I/O) */
 } fake_reader;
 
 extern fake_reader fake_readers[FAKE_MAX_READERS];
@@ -85,6 +95,8 @@ extern int fake_pin_counter_hidden; /* pin_info reports no counter (FTCOS) */
 extern int fake_no_so_pin;        /* the token has no SO PIN */
 extern int fake_list_class;       /* the driver offers list_class */
 extern int fake_reselect;         /* the driver offers reselect */
+extern int fake_sha256_state;     /* the driver offers sign_sha256_state */
+extern int fake_no_sign_raw;      /* the driver has no sign_raw (no raw RSA) */
 
 extern const p11_backend fake_backend;
 extern const ukey_driver fake_driver;

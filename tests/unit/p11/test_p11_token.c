@@ -1427,6 +1427,338 @@ START_TEST(test_short_answer_is_removal)
 }
 END_TEST
 
+/* ------------------------------------- SHA-256 finished on the card */
+
+/* The fake driver offers sign_sha256_state (issue 11: the ePass2003's PSO
+ * HASH with the host's midstate). Set after setup, before the first use
+ * binds the token (fake_setup clears the flags). */
+static void setup_card_hash(void)
+{
+	setup();
+	fake_sha256_state = 1;
+}
+
+static void fill_msg(uint8_t *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		m[i] = (uint8_t)(i * 131 + 7 + (i >> 8));
+}
+
+/* OpenSSL's own signature (PKCS#1 v1.5 is deterministic) and check. */
+static void openssl_sig(const uint8_t *m, size_t len, uint8_t sig[128])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	size_t sl = 128;
+	ck_assert_int_eq(EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, fake_key0()), 1);
+	ck_assert_int_eq(EVP_DigestSign(c, sig, &sl, m, len), 1);
+	ck_assert_uint_eq(sl, 128);
+	EVP_MD_CTX_free(c);
+}
+
+static void verify_sha256_msg(const uint8_t *m, size_t len, const uint8_t *sig,
+			      size_t sl)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	ck_assert_int_eq(EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, fake_key0()), 1);
+	ck_assert_int_eq(EVP_DigestVerify(c, sig, sl, m, len), 1);
+	EVP_MD_CTX_free(c);
+}
+
+/* The last sign_sha256_state call was given len/64 blocks and the
+ * message's last len%64 bytes. */
+static void check_state_call(const uint8_t *m, size_t len)
+{
+	fake_reader *r = &fake_readers[0];
+	ck_assert_uint_eq(r->state_blocks, len / 64);
+	ck_assert_uint_eq(r->state_tail_len, len % 64);
+	ck_assert(memcmp(r->state_tail, m + 64 * (len / 64), len % 64) == 0);
+	ck_assert_uint_eq(r->state_outcap, 128);
+}
+
+START_TEST(test_card_hash_lengths)
+{
+	static const size_t lens[] = { 0, 1, 55, 56, 63, 64, 65, 1000, 100000 };
+	static const size_t chunks[] = { 1, 7, 0, 13, 64, 63, 65, 127, 3, 200, 31, 4096 };
+	const size_t nl = sizeof(lens) / sizeof(lens[0]);
+	const size_t nc = sizeof(chunks) / sizeof(chunks[0]);
+	fake_reader *r = &fake_readers[0];
+	uint8_t *msg = malloc(100000);
+	ck_assert_ptr_nonnull(msg);
+	fill_msg(msg, 100000);
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	for (size_t i = 0; i < nl; i++) {
+		size_t len = lens[i];
+		uint8_t sig[256], sig2[256], want[128];
+		openssl_sig(msg, len, want);
+
+		/* one-shot; the size query and a too small buffer do no I/O */
+		ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+		int begins = r->begins, signs = r->state_signs;
+		CK_ULONG sl = 0;
+		ck_assert_int_eq(fl->C_Sign(h, len ? msg : NULL, len, NULL, &sl), CKR_OK);
+		ck_assert_uint_eq(sl, 128);
+		sl = 127;
+		ck_assert_int_eq(fl->C_Sign(h, msg, len, sig, &sl), CKR_BUFFER_TOO_SMALL);
+		ck_assert_uint_eq(sl, 128);
+		ck_assert_int_eq(r->begins, begins);
+		ck_assert_int_eq(r->state_signs, signs);
+		sl = sizeof(sig);
+		ck_assert_int_eq(fl->C_Sign(h, len ? msg : NULL, len, sig, &sl), CKR_OK);
+		ck_assert_uint_eq(sl, 128);
+		ck_assert_int_eq(r->state_signs, signs + 1);
+		check_state_call(msg, len);
+		verify_sha256_msg(msg, len, sig, sl);
+		ck_assert(memcmp(sig, want, 128) == 0);
+
+		/* multi-part, odd chunks (a different start for each length) */
+		ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+		size_t off = 0;
+		for (size_t j = i; off < len; j++) {
+			size_t c = chunks[j % nc];
+			if (c > len - off)
+				c = len - off;
+			ck_assert_int_eq(fl->C_SignUpdate(h, c ? msg + off : NULL, c), CKR_OK);
+			off += c;
+		}
+		ck_assert_int_eq(fl->C_SignUpdate(h, NULL, 0), CKR_OK);
+		begins = r->begins;
+		CK_ULONG sl2 = 0;
+		ck_assert_int_eq(fl->C_SignFinal(h, NULL, &sl2), CKR_OK);
+		ck_assert_uint_eq(sl2, 128);
+		sl2 = 5;
+		ck_assert_int_eq(fl->C_SignFinal(h, sig2, &sl2), CKR_BUFFER_TOO_SMALL);
+		ck_assert_int_eq(r->begins, begins);
+		sl2 = sizeof(sig2);
+		ck_assert_int_eq(fl->C_SignFinal(h, sig2, &sl2), CKR_OK);
+		ck_assert_uint_eq(sl2, 128);
+		check_state_call(msg, len);
+		verify_sha256_msg(msg, len, sig2, sl2);
+		ck_assert(memcmp(sig2, want, 128) == 0);
+		ck_assert_int_eq(fl->C_SignFinal(h, sig2, &sl2), CKR_OPERATION_NOT_INITIALIZED);
+	}
+	ck_assert_int_eq(r->state_signs, 2 * (int)nl);
+	ck_assert_int_eq(r->state_refusals, 0);
+	ck_assert_int_eq(r->signs, 0); /* sign_raw never called */
+	/* the module's C_Verify (host) agrees */
+	CK_OBJECT_HANDLE pub = find_key(h, CKO_PUBLIC_KEY, 1);
+	uint8_t sig[128];
+	CK_ULONG sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, msg, 1000, sig, &sl), CKR_OK);
+	ck_assert_int_eq(fl->C_VerifyInit(h, &mech, pub), CKR_OK);
+	ck_assert_int_eq(fl->C_Verify(h, msg, 1000, sig, sl), CKR_OK);
+	free(msg);
+}
+END_TEST
+
+/* The other mechanisms keep the raw path with the op offered. */
+START_TEST(test_card_hash_other_mechs)
+{
+	fake_reader *r = &fake_readers[0];
+	CK_MECHANISM_INFO mi;
+	ck_assert_int_eq(fl->C_GetMechanismInfo(0, CKM_SHA256_RSA_PKCS, &mi), CKR_OK);
+	ck_assert_uint_eq(mi.flags, CKF_SIGN | CKF_VERIFY | CKF_HW);
+	ck_assert_int_eq(fake_readers[0].connected, 0); /* no card I/O */
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	static const uint8_t msg[] = "other mechanisms";
+	static const CK_MECHANISM_TYPE ms[] = { CKM_SHA1_RSA_PKCS, CKM_SHA224_RSA_PKCS,
+						CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS };
+	static const int nids[] = { NID_sha1, NID_sha224, NID_sha384, NID_sha512 };
+	for (size_t i = 0; i < 4; i++) {
+		CK_MECHANISM m = { ms[i], NULL, 0 };
+		uint8_t sig[256];
+		CK_ULONG sl = sizeof(sig);
+		ck_assert_int_eq(fl->C_SignInit(h, &m, k), CKR_OK);
+		ck_assert_int_eq(fl->C_SignUpdate(h, (CK_BYTE_PTR)msg, 3), CKR_OK);
+		ck_assert_int_eq(fl->C_SignUpdate(h, (CK_BYTE_PTR)msg + 3, sizeof(msg) - 3), CKR_OK);
+		ck_assert_int_eq(fl->C_SignFinal(h, sig, &sl), CKR_OK);
+		verify_sig(EVP_get_digestbynid(nids[i]), RSA_PKCS1_PADDING, 0, msg,
+			   sizeof(msg), sig, sl, 0);
+	}
+	CK_RSA_PKCS_PSS_PARAMS pp = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
+	CK_MECHANISM pss = { CKM_SHA256_RSA_PKCS_PSS, &pp, sizeof(pp) };
+	uint8_t sig[256];
+	CK_ULONG sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &pss, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, (CK_BYTE_PTR)msg, sizeof(msg), sig, &sl), CKR_OK);
+	verify_sig(EVP_sha256(), RSA_PKCS1_PSS_PADDING, 32, msg, sizeof(msg), sig, sl, 0);
+	ck_assert_int_eq(r->signs, 5);
+	ck_assert_int_eq(r->state_signs, 0);
+	/* CKM_RSA_PKCS over a DigestInfo of SHA-256: raw too */
+	uint8_t di[51] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+			   0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20 };
+	SHA256(msg, sizeof(msg), di + 19);
+	CK_MECHANISM v15 = { CKM_RSA_PKCS, NULL, 0 };
+	sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &v15, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, di, sizeof(di), sig, &sl), CKR_OK);
+	ck_assert_int_eq(r->signs, 6);
+	ck_assert_int_eq(r->state_signs, 0);
+	uint8_t want[128];
+	openssl_sig(msg, sizeof(msg), want);
+	ck_assert(memcmp(sig, want, 128) == 0);
+}
+END_TEST
+
+/* The flag off: the old path (host hash, host padding, sign_raw). */
+START_TEST(test_card_hash_flag_off)
+{
+	fake_sha256_state = 0;
+	fake_reader *r = &fake_readers[0];
+	uint8_t msg[1000];
+	fill_msg(msg, sizeof(msg));
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	static const size_t lens[] = { 0, 64, 65, 1000 };
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t sig[128], want[128];
+		CK_ULONG sl = sizeof(sig);
+		ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+		ck_assert_int_eq(fl->C_SignUpdate(h, msg, lens[i] / 2), CKR_OK);
+		ck_assert_int_eq(fl->C_SignUpdate(h, msg + lens[i] / 2, lens[i] - lens[i] / 2),
+				 CKR_OK);
+		ck_assert_int_eq(fl->C_SignFinal(h, sig, &sl), CKR_OK);
+		openssl_sig(msg, lens[i], want);
+		ck_assert(memcmp(sig, want, 128) == 0);
+		verify_sha256_msg(msg, lens[i], sig, sl);
+	}
+	ck_assert_int_eq(r->signs, 4);
+	ck_assert_int_eq(r->state_signs + r->state_refusals, 0);
+}
+END_TEST
+
+/* The driver cannot sign this key that way: the same signature through
+ * sign_raw; any other error is the answer, without a second try. */
+START_TEST(test_card_hash_fallback)
+{
+	fake_reader *r = &fake_readers[0];
+	uint8_t msg[300], sig[128], want[128];
+	fill_msg(msg, sizeof(msg));
+	openssl_sig(msg, sizeof(msg), want);
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_ULONG sl = sizeof(sig);
+	r->state_refuse = 1;
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_SignUpdate(h, msg, 100), CKR_OK);
+	ck_assert_int_eq(fl->C_SignUpdate(h, msg + 100, 200), CKR_OK);
+	int begins = r->begins;
+	ck_assert_int_eq(fl->C_SignFinal(h, sig, &sl), CKR_OK);
+	ck_assert_int_eq(r->begins, begins + 1); /* one transaction */
+	ck_assert(memcmp(sig, want, 128) == 0);
+	ck_assert_int_eq(r->state_refusals, 1);
+	ck_assert_int_eq(r->signs, 1);
+	check_state_call(msg, sizeof(msg));
+	/* the card's "instruction not supported" (6D00): the same */
+	r->state_refuse = 0;
+	r->state_ins_unknown = 1;
+	sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl), CKR_OK);
+	ck_assert(memcmp(sig, want, 128) == 0);
+	ck_assert_int_eq(r->state_refusals, 2);
+	ck_assert_int_eq(r->signs, 2);
+	r->state_ins_unknown = 0;
+	/* a card that drops leading zero bytes: the signature is still k
+	 * bytes (a message whose signature starts with 00) */
+	uint32_t i = 0;
+	for (;; i++) {
+		openssl_sig((const uint8_t *)&i, sizeof(i), want);
+		if (want[0] == 0)
+			break;
+	}
+	r->strip_zeros = 1;
+	sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, (CK_BYTE_PTR)&i, sizeof(i), sig, &sl), CKR_OK);
+	ck_assert_uint_eq(sl, 128);
+	ck_assert(memcmp(sig, want, 128) == 0);
+	ck_assert_int_eq(r->state_signs, 1);
+	r->strip_zeros = 0;
+	/* the card forgot the PIN: no fallback, the mapped error */
+	r->logged_in = 0;
+	sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl), CKR_USER_NOT_LOGGED_IN);
+	ck_assert_int_eq(r->signs, 2);
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl),
+			 CKR_OPERATION_NOT_INITIALIZED);
+	/* pulled during the signature */
+	ck_assert_int_eq(fl->C_Logout(h), CKR_OK);
+	ck_assert_int_eq(fl->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)"1234", 4), CKR_OK);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	r->removed_midway = 1;
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl), CKR_DEVICE_REMOVED);
+	ck_assert_int_eq(r->signs, 2);
+}
+END_TEST
+
+/* A card OS without raw RSA (FIPS ePass2003): CKM_SHA256_RSA_PKCS is the
+ * one mechanism that signs; a refusal has nothing to fall back to. */
+START_TEST(test_card_hash_no_raw)
+{
+	fake_no_sign_raw = 1;
+	fake_reader *r = &fake_readers[0];
+	CK_MECHANISM_INFO mi;
+	ck_assert_int_eq(fl->C_GetMechanismInfo(0, CKM_SHA256_RSA_PKCS, &mi), CKR_OK);
+	ck_assert_uint_eq(mi.flags, CKF_SIGN | CKF_VERIFY | CKF_HW);
+	ck_assert_int_eq(fl->C_GetMechanismInfo(0, CKM_SHA1_RSA_PKCS, &mi), CKR_OK);
+	ck_assert_uint_eq(mi.flags, CKF_VERIFY | CKF_HW);
+	ck_assert_int_eq(fl->C_GetMechanismInfo(0, CKM_RSA_PKCS, &mi), CKR_OK);
+	ck_assert_uint_eq(mi.flags, CKF_VERIFY | CKF_ENCRYPT | CKF_DECRYPT | CKF_HW);
+	CK_SESSION_HANDLE h = open_login(0, 0);
+	CK_OBJECT_HANDLE k = find_key(h, CKO_PRIVATE_KEY, 1);
+	static const CK_MECHANISM_TYPE no[] = { CKM_RSA_PKCS, CKM_RSA_X_509,
+						CKM_SHA1_RSA_PKCS, CKM_SHA384_RSA_PKCS };
+	for (size_t i = 0; i < 4; i++) {
+		CK_MECHANISM m = { no[i], NULL, 0 };
+		ck_assert_int_eq(fl->C_SignInit(h, &m, k), CKR_MECHANISM_INVALID);
+	}
+	CK_RSA_PKCS_PSS_PARAMS pp = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
+	CK_MECHANISM pss = { CKM_SHA256_RSA_PKCS_PSS, &pp, sizeof(pp) };
+	ck_assert_int_eq(fl->C_SignInit(h, &pss, k), CKR_MECHANISM_INVALID);
+	/* CKA_ALLOWED_MECHANISMS of the private key: SHA-256 signs, SHA-1 not */
+	CK_MECHANISM_TYPE am[32];
+	CK_ATTRIBUTE a = { CKA_ALLOWED_MECHANISMS, am, sizeof(am) };
+	ck_assert_int_eq(fl->C_GetAttributeValue(h, k, &a, 1), CKR_OK);
+	int sha256 = 0, sha1 = 0;
+	for (size_t i = 0; i < a.ulValueLen / sizeof(am[0]); i++) {
+		sha256 |= am[i] == CKM_SHA256_RSA_PKCS;
+		sha1 |= am[i] == CKM_SHA1_RSA_PKCS;
+	}
+	ck_assert(sha256 && !sha1);
+	uint8_t msg[1000], sig[128], want[128];
+	fill_msg(msg, sizeof(msg));
+	openssl_sig(msg, sizeof(msg), want);
+	CK_MECHANISM mech = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_ULONG sl = sizeof(sig);
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl), CKR_OK);
+	ck_assert(memcmp(sig, want, 128) == 0);
+	ck_assert_int_eq(r->state_signs, 1);
+	r->state_refuse = 1;
+	ck_assert_int_eq(fl->C_SignInit(h, &mech, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Sign(h, msg, sizeof(msg), sig, &sl), CKR_FUNCTION_NOT_SUPPORTED);
+	ck_assert_int_eq(r->state_refusals, 1);
+	ck_assert_int_eq(r->signs, 0);
+	/* decryption still works (decipher_raw) */
+	CK_OBJECT_HANDLE pub = find_key(h, CKO_PUBLIC_KEY, 1);
+	CK_MECHANISM v15 = { CKM_RSA_PKCS, NULL, 0 };
+	uint8_t ct[128], pt[128];
+	CK_ULONG cl = sizeof(ct), pl = sizeof(pt);
+	ck_assert_int_eq(fl->C_EncryptInit(h, &v15, pub), CKR_OK);
+	ck_assert_int_eq(fl->C_Encrypt(h, (CK_BYTE_PTR)"abc", 3, ct, &cl), CKR_OK);
+	ck_assert_int_eq(fl->C_DecryptInit(h, &v15, k), CKR_OK);
+	ck_assert_int_eq(fl->C_Decrypt(h, ct, cl, pt, &pl), CKR_OK);
+	ck_assert_uint_eq(pl, 3);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("p11_token");
@@ -1485,6 +1817,25 @@ static Suite *suite(void)
 	tcase_add_test(tl, test_create_objects);
 	tcase_add_test(tl, test_threads);
 	suite_add_tcase(s, tl);
+
+	/* CKM_SHA256_RSA_PKCS hashed on the host and finished on the card
+	 * (sign_sha256_state), and what must not change with it; also run
+	 * under valgrind (p11_token_valgrind). */
+	TCase *th = tcase_create("card_hash");
+	tcase_add_checked_fixture(th, setup_card_hash, teardown);
+	tcase_set_timeout(th, 60);
+	tcase_add_test(th, test_card_hash_lengths);
+	tcase_add_test(th, test_card_hash_other_mechs);
+	tcase_add_test(th, test_card_hash_flag_off);
+	tcase_add_test(th, test_card_hash_fallback);
+	tcase_add_test(th, test_card_hash_no_raw);
+	tcase_add_test(th, test_sign_mechanisms);
+	tcase_add_test(th, test_key_from_cert);
+	tcase_add_test(th, test_reset);
+	tcase_add_test(th, test_removal_during_op);
+	tcase_add_test(th, test_keygen);
+	tcase_add_test(th, test_create_objects);
+	suite_add_tcase(s, th);
 	return s;
 }
 
