@@ -16,6 +16,8 @@ PIN=$(secret user_pin)
 export PIN
 [ -n "$PIN" ] || fail "user_pin missing in $SECRETS"
 export XDG_CACHE_HOME="$T/xdg-cache"
+# pcsc-run turns the cache off for every other test (fixed APDU sequences).
+export UKEY_CACHE=on
 CACHE="$XDG_CACHE_HOME/ukey"
 
 # traced NAME ARGS…: pkcs11-tool on the module with an APDU trace;
@@ -105,6 +107,6 @@ note "UKEY_CACHE=off writes no cache"
 rm -rf "$CACHE"
 export UKEY_CACHE=off
 traced off -O
-unset UKEY_CACHE
+export UKEY_CACHE=on
 [ ! -e "$CACHE" ] || [ -z "$(cache_file)" ] || fail "UKEY_CACHE=off wrote a cache file"
 echo "e2e_dircache: OK ($n1 -> $n2 APDUs for a cold listing)"

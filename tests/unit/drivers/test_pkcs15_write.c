@@ -515,7 +515,8 @@ static void mf_df(const uint8_t *path, size_t plen, const void *name,
 	mf_file *f = mf_add(&mfs, path, plen, 0);
 
 	f->is_df = 1;
-	memcpy(f->name, name, name_len);
+	if (name_len) /* memcpy's source must not be NULL, even for 0 bytes */
+		memcpy(f->name, name, name_len);
 	f->name_len = name_len;
 }
 
