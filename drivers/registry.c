@@ -6,10 +6,12 @@
 
 extern const ukey_driver ukey_ftcos_driver;
 extern const ukey_driver ukey_gmt0017_driver; /* Watchdata / GM/T 0017 */
+extern const ukey_driver ukey_epass2003_driver; /* Feitian ePass2003 */
 
 static const ukey_driver *const drivers[] = {
 	&ukey_ftcos_driver,
 	&ukey_gmt0017_driver,
+	&ukey_epass2003_driver,
 };
 
 const ukey_driver *ukey_driver_find(const char *name)

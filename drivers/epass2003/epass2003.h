@@ -220,7 +220,8 @@ ukey_rv epass2003_update_binary(epass2003_ctx *c, size_t off,
 /* READ RECORD n (1-based) of the current EF. */
 ukey_rv epass2003_read_record(epass2003_ctx *c, unsigned n, uint8_t *buf,
 			      size_t len, size_t *got);
-/* CREATE FILE in the current DF; the new file becomes current. */
+/* CREATE FILE in the current DF; the new file becomes current. A DF
+ * 3F00 is the MF (on a card without one): it becomes the current DF. */
 ukey_rv epass2003_create_file(epass2003_ctx *c, const epass2003_fci *spec);
 /* DELETE FILE fid (card FID) of the current DF. */
 ukey_rv epass2003_delete_fid(epass2003_ctx *c, uint16_t fid);
@@ -245,6 +246,11 @@ ukey_rv epass2003_pin_max_tries(epass2003_ctx *c, uint8_t kid, unsigned *max);
  * (needs the PIN's modify condition, e.g. the PIN itself or the SO). */
 ukey_rv epass2003_set_pin(epass2003_ctx *c, uint8_t kid, const uint8_t *pin,
 			  size_t len);
+/* INSTALL SECRET KEY 80 E3 00 00 of a PIN record in the current DF:
+ * hdr = type (04) kid use change unblock b5 b6 grant FF EC, then the PIN
+ * secret (SHA-1(pin) || BE32(len)). */
+ukey_rv epass2003_install_pin(epass2003_ctx *c, const uint8_t hdr[10],
+			      const uint8_t *pin, size_t len);
 /* Verify the old PIN, then set the new one. */
 ukey_rv epass2003_change_pin(epass2003_ctx *c, uint8_t kid,
 			     const uint8_t *oldp, size_t oldlen,
@@ -273,6 +279,11 @@ ukey_rv epass2003_rsa_raw(epass2003_ctx *c, uint16_t prv_fid,
  * <SHA-256 state after them> 80 n <the n < 64 remaining bytes>. */
 ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
 			   size_t cap, size_t *outlen);
+/* The same TLV from a midstate the host computed: state (H0..H7) after
+ * nblocks full blocks (< 2^32), then the tail_len (< 64) bytes of tail. */
+ukey_rv epass2003_state_tlv(const uint8_t state[32], uint64_t nblocks,
+			    const uint8_t *tail, size_t tail_len, uint8_t *out,
+			    size_t cap, size_t *outlen);
 ukey_rv epass2003_pso_hash(epass2003_ctx *c, const uint8_t *tlv, size_t len);
 /* PSO COMPUTE DIGITAL SIGNATURE: exactly siglen bytes expected. */
 ukey_rv epass2003_pso_cds(epass2003_ctx *c, uint8_t *out, size_t siglen);
@@ -281,6 +292,12 @@ ukey_rv epass2003_pso_cds(epass2003_ctx *c, uint8_t *out, size_t siglen);
 ukey_rv epass2003_sign_sha256(epass2003_ctx *c, uint16_t prv_fid,
 			      const uint8_t *msg, size_t len, uint8_t *out,
 			      size_t siglen);
+/* The same from the host's midstate (the driver's sign_sha256_state):
+ * MSE B6, PSO HASH with epass2003_state_tlv's TLV, PSO CDS. */
+ukey_rv epass2003_sign_sha256_state(epass2003_ctx *c, uint16_t prv_fid,
+				    const uint8_t state[32], uint64_t nblocks,
+				    const uint8_t *tail, size_t tail_len,
+				    uint8_t *out, size_t siglen);
 /* Create the two key EFs (internal EFs 11/12, size = bits) in the current
  * DF, use and update after the user PIN. */
 ukey_rv epass2003_create_key_files(epass2003_ctx *c, uint16_t prv_fid,
@@ -297,6 +314,14 @@ ukey_rv epass2003_read_pubkey(epass2003_ctx *c, uint16_t pub_fid,
 /* Import n and d into the private key EF prv_fid (80 E7 02 / 03). */
 ukey_rv epass2003_import_rsa(epass2003_ctx *c, uint16_t prv_fid,
 			     const ukey_rsa_material *m);
+
+/* C_InitToken (epass2003_p15init.c): erase the card (DELETE 3F00) and
+ * create the PKCS#15 application OpenSC's pkcs15-init -C writes with its
+ * epass2003 profile, the SO PIN as the PUK (kid 2), the user PIN record
+ * (kid 1) not yet set (C_InitPIN). */
+ukey_rv epass2003_p15_init_token(epass2003_ctx *c, const uint8_t *so_pin,
+				 size_t so_len, const char *label,
+				 const uint8_t *serial, size_t serial_len);
 
 /* The card file system for layouts (epass2003_fs.c); os = epass2003_ctx *. */
 extern const ukey_cardfs_ops epass2003_cardfs_ops;

@@ -516,7 +516,8 @@ ukey_rv epass2003_create_file(epass2003_ctx *c, const epass2003_fci *spec)
 	ukey_apdu a = { 0x00, 0xE0, 0x00, 0x00, fcp, 0, 0, 0 };
 	ukey_rv rv;
 
-	if (!c || !spec || spec->fid == 0 || spec->fid == FID_MF)
+	if (!c || !spec || spec->fid == 0 ||
+	    (spec->fid == FID_MF && spec->type != EPASS2003_FT_DF))
 		return UKEY_E_ARGS;
 	rv = epass2003_build_fcp(spec, fcp, sizeof(fcp), &flen);
 	if (rv)
@@ -536,7 +537,12 @@ ukey_rv epass2003_create_file(epass2003_ctx *c, const epass2003_fci *spec)
 		return UKEY_E_MALFORMED;
 	}
 	/* the new file is current (a DF: the current DF) */
-	if (spec->type == EPASS2003_FT_DF) {
+	if (spec->fid == FID_MF) {
+		forget_selection(c);
+		c->df_known = 1;
+		c->df_depth = 1;
+		c->df_path[0] = FID_MF;
+	} else if (spec->type == EPASS2003_FT_DF) {
 		if (c->df_known && c->df_depth < EPASS2003_MAX_DEPTH) {
 			c->df_path[c->df_depth++] = spec->fid;
 			c->ef = 0;

@@ -109,18 +109,18 @@ ukey_rv epass2003_rsa_raw(epass2003_ctx *c, uint16_t prv_fid,
 	return rv;
 }
 
-ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
-			   size_t cap, size_t *outlen)
+ukey_rv epass2003_state_tlv(const uint8_t state[32], uint64_t nblocks,
+			    const uint8_t *tail, size_t tail_len, uint8_t *out,
+			    size_t cap, size_t *outlen)
 {
-	size_t nblocks = len / 64, tail = len % 64, n = 0;
-	ukey_rv rv;
+	size_t n = 0;
 
-	if ((!msg && len) || !out || !outlen)
+	if (!state || (!tail && tail_len) || !out || !outlen)
 		return UKEY_E_ARGS;
 	*outlen = 0;
-	if ((uint64_t)nblocks > 0xFFFFFFFFu)
+	if (nblocks > 0xFFFFFFFFu || tail_len >= 64)
 		return UKEY_E_ARGS;
-	if (cap < 6 + 34 + 2 + tail)
+	if (cap < 6 + 34 + 2 + tail_len)
 		return UKEY_E_BUFFER_TOO_SMALL;
 	out[n++] = 0x81;
 	out[n++] = 0x04;
@@ -130,17 +130,37 @@ ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
 	out[n++] = (uint8_t)nblocks;
 	out[n++] = 0x90;
 	out[n++] = 0x20;
-	rv = ukey_sha256_midstate(msg, nblocks, out + n);
-	if (rv)
-		return rv;
+	memcpy(out + n, state, 32);
 	n += 32;
 	out[n++] = 0x80;
-	out[n++] = (uint8_t)tail;
-	if (tail)
-		memcpy(out + n, msg + 64 * nblocks, tail);
-	n += tail;
+	out[n++] = (uint8_t)tail_len;
+	if (tail_len)
+		memcpy(out + n, tail, tail_len);
+	n += tail_len;
 	*outlen = n;
 	return UKEY_OK;
+}
+
+ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
+			   size_t cap, size_t *outlen)
+{
+	size_t nblocks = len / 64, tail = len % 64;
+	uint8_t state[32];
+	ukey_rv rv;
+
+	if ((!msg && len) || !out || !outlen)
+		return UKEY_E_ARGS;
+	*outlen = 0;
+	if ((uint64_t)nblocks > 0xFFFFFFFFu)
+		return UKEY_E_ARGS;
+	if (cap < 6 + 34 + 2 + tail)
+		return UKEY_E_BUFFER_TOO_SMALL;
+	rv = ukey_sha256_midstate(msg, nblocks, state);
+	if (!rv)
+		rv = epass2003_state_tlv(state, nblocks, msg + 64 * nblocks, tail,
+					 out, cap, outlen);
+	ukey_memzero(state, sizeof(state));
+	return rv;
 }
 
 ukey_rv epass2003_pso_hash(epass2003_ctx *c, const uint8_t *tlv, size_t len)
@@ -176,6 +196,38 @@ ukey_rv epass2003_pso_cds(epass2003_ctx *c, uint8_t *out, size_t siglen)
 	return rv;
 }
 
+/* MSE B6, PSO HASH with tlv, PSO CDS. */
+static ukey_rv sign_tlv(epass2003_ctx *c, uint16_t prv_fid, const uint8_t *tlv,
+			size_t tlen, uint8_t *out, size_t siglen)
+{
+	ukey_rv rv = epass2003_mse(c, 0xB6, c->alg_sha256, prv_fid);
+
+	if (!rv)
+		rv = epass2003_pso_hash(c, tlv, tlen);
+	if (!rv)
+		rv = epass2003_pso_cds(c, out, siglen);
+	return rv;
+}
+
+ukey_rv epass2003_sign_sha256_state(epass2003_ctx *c, uint16_t prv_fid,
+				    const uint8_t state[32], uint64_t nblocks,
+				    const uint8_t *tail, size_t tail_len,
+				    uint8_t *out, size_t siglen)
+{
+	uint8_t tlv[128];
+	size_t tlen = 0;
+	ukey_rv rv;
+
+	if (!c || !state || (!tail && tail_len) || !out || !mod_len_ok(siglen))
+		return UKEY_E_ARGS;
+	rv = epass2003_state_tlv(state, nblocks, tail, tail_len, tlv, sizeof(tlv),
+				 &tlen);
+	if (!rv)
+		rv = sign_tlv(c, prv_fid, tlv, tlen, out, siglen);
+	ukey_memzero(tlv, sizeof(tlv));
+	return rv;
+}
+
 ukey_rv epass2003_sign_sha256(epass2003_ctx *c, uint16_t prv_fid,
 			      const uint8_t *msg, size_t len, uint8_t *out,
 			      size_t siglen)
@@ -188,11 +240,7 @@ ukey_rv epass2003_sign_sha256(epass2003_ctx *c, uint16_t prv_fid,
 		return UKEY_E_ARGS;
 	rv = epass2003_hash_tlv(msg, len, tlv, sizeof(tlv), &tlen);
 	if (!rv)
-		rv = epass2003_mse(c, 0xB6, c->alg_sha256, prv_fid);
-	if (!rv)
-		rv = epass2003_pso_hash(c, tlv, tlen);
-	if (!rv)
-		rv = epass2003_pso_cds(c, out, siglen);
+		rv = sign_tlv(c, prv_fid, tlv, tlen, out, siglen);
 	ukey_memzero(tlv, sizeof(tlv));
 	return rv;
 }

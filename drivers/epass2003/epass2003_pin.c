@@ -226,6 +226,31 @@ ukey_rv epass2003_unblock_pin(epass2003_ctx *c, const uint8_t *puk,
 	return rv;
 }
 
+ukey_rv epass2003_install_pin(epass2003_ctx *c, const uint8_t hdr[10],
+			      const uint8_t *pin, size_t len)
+{
+	uint8_t d[10 + 24], rsp[64];
+	size_t rlen = 0;
+	uint16_t sw = 0;
+	ukey_apdu a = { 0x80, 0xE3, 0x00, 0x00, d, sizeof(d), 0,
+			UKEY_APDU_SENSITIVE };
+	ukey_rv rv;
+
+	if (!c || !hdr || !pin || len == 0 || len > EPASS2003_PIN_MAX ||
+	    hdr[0] != 0x04 || !kid_ok(hdr[1]))
+		return UKEY_E_ARGS;
+	memcpy(d, hdr, 10);
+	rv = epass2003_pin_secret(pin, len, d + 10);
+	if (!rv)
+		rv = epass2003_transmit(c, &a, 0, rsp, sizeof(rsp), &rlen, &sw);
+	ukey_memzero(d, sizeof(d));
+	if (rv)
+		return rv;
+	if (sw != UKEY_SW_OK)
+		return epass2003_sw_err(sw);
+	return rlen ? UKEY_E_MALFORMED : UKEY_OK;
+}
+
 ukey_rv epass2003_logout(epass2003_ctx *c)
 {
 	if (!c)

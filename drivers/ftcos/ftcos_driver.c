@@ -12,12 +12,11 @@
 
 #include "driver.h"
 #include "ftcos.h"
-#include "layout.h"
+#include "layout_driver.h"
 
 typedef struct {
+	ukey_layout_drv base; /* first: the shared layout ops (layout_driver.h) */
 	ftcos_ctx c;
-	ukey_cardfs fs;      /* over c */
-	ukey_layout layout;  /* layout.ops NULL: none found */
 	uint8_t serial[8];
 	int have_serial;
 } ftcos_drv;
@@ -27,32 +26,10 @@ static ftcos_drv *drv(ukey_card *card)
 	return (ftcos_drv *)card->drv_data;
 }
 
-static void copy_str(char *dst, size_t dstsz, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= dstsz)
-		n = dstsz - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
-static void hex(const uint8_t *s, size_t n, char *out, size_t outsz)
-{
-	static const char hx[] = "0123456789ABCDEF";
-	size_t j = 0;
-
-	for (size_t i = 0; i < n && j + 2 < outsz; i++) {
-		out[j++] = hx[s[i] >> 4];
-		out[j++] = hx[s[i] & 15];
-	}
-	out[j] = 0;
-}
-
 /* The bound layout's table, NULL when the card has none. */
 static const ukey_layout_ops *lops(const ftcos_drv *d)
 {
-	return d->layout.ops;
+	return d->base.layout.ops;
 }
 
 static void ftcos_unbind(ukey_card *card)
@@ -61,7 +38,7 @@ static void ftcos_unbind(ukey_card *card)
 
 	if (!d)
 		return;
-	ukey_layout_free(&d->layout);
+	ukey_layout_free(&d->base.layout);
 	ftcos_ctx_wipe(&d->c);
 	free(d);
 	card->drv_data = NULL;
@@ -82,33 +59,20 @@ static ukey_rv ftcos_bind(ukey_card *card)
 	rv = ftcos_ctx_init(&d->c, &card->chan, p);
 	if (rv)
 		goto fail;
-	ftcos_cardfs(&d->c, &d->fs);
+	ftcos_cardfs(&d->c, &d->base.fs);
 
-	card->token_initialized = 0;
-	card->has_rng = 1;
-	card->write_protected = 0;
-	copy_str(card->manufacturer, sizeof(card->manufacturer),
-		 p && p->manufacturer[0] ? p->manufacturer : "Feitian");
-	copy_str(card->model, sizeof(card->model),
-		 p && p->model[0] ? p->model : "FTCOS");
-	copy_str(card->label, sizeof(card->label), p && p->name[0] ? p->name : "FTCOS token");
+	ukey_ldrv_card_defaults(card, "Feitian", "FTCOS", "FTCOS token");
 
 	/* The first layout of the profile's list that is on the card. */
-	rv = ukey_layout_bind(&d->layout, &d->fs, p);
+	rv = ukey_layout_bind(&d->base.layout, &d->base.fs, p);
 	if (rv)
 		goto fail;
-	if (lops(d)) {
-		card->token_initialized = 1;
-		if (d->layout.label[0])
-			copy_str(card->label, sizeof(card->label), d->layout.label);
-		if (d->layout.serial[0])
-			copy_str(card->serial, sizeof(card->serial), d->layout.serial);
-	}
+	ukey_ldrv_card_identity(card, &d->base.layout);
 	if (!card->serial[0]) {
 		rv = ftcos_serial(&d->c, d->serial);
 		if (rv == UKEY_OK) {
 			d->have_serial = 1;
-			hex(d->serial, 8, card->serial, sizeof(card->serial));
+			ukey_ldrv_hex(d->serial, 8, card->serial, sizeof(card->serial));
 		} else if (rv < UKEY_E_SW_WRONG_PIN) {
 			goto fail; /* transport trouble; a refused command is fine */
 		}
@@ -133,38 +97,10 @@ static ukey_rv ftcos_reselect(ukey_card *card)
 	if (!d)
 		return UKEY_E_ARGS;
 	if (lops(d) && lops(d)->app)
-		lops(d)->app(&d->layout, &aid, &aid_len, &path, &path_len);
+		lops(d)->app(&d->base.layout, &aid, &aid_len, &path, &path_len);
 	if (!aid || !aid_len)
 		return ftcos_after_reset(&d->c, NULL, 0, NULL, 0);
 	return ftcos_after_reset(&d->c, aid, aid_len, path, path_len);
-}
-
-static ukey_rv ftcos_list_objects(ukey_card *card, ukey_objlist *out)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !out)
-		return UKEY_E_ARGS;
-	return lops(d) ? lops(d)->list(&d->layout, 0, out) : UKEY_OK;
-}
-
-static ukey_rv ftcos_list_class(ukey_card *card, ukey_obj_class cls,
-				ukey_objlist *out)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !out || cls < UKEY_OBJ_CERT || cls > UKEY_OBJ_DATA)
-		return UKEY_E_ARGS;
-	return lops(d) ? lops(d)->list(&d->layout, (int)cls, out) : UKEY_OK;
-}
-
-static ukey_rv ftcos_read_value(ukey_card *card, ukey_object *obj)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !obj || !lops(d))
-		return UKEY_E_ARGS;
-	return lops(d)->read_value(&d->layout, obj);
 }
 
 /* The PIN of a role: the layout tells (*known set), else the FTCOS
@@ -172,27 +108,16 @@ static ukey_rv ftcos_read_value(ukey_card *card, ukey_object *obj)
 static ukey_rv pin_for(ftcos_drv *d, ukey_pin_role role, ukey_layout_pin *pin,
 		       int *known)
 {
-	memset(pin, 0, sizeof(*pin));
-	*known = 0;
-	pin->tries_left = -1;
-	pin->ref = role == UKEY_PIN_SO ? FTCOS_PIN_SO : FTCOS_PIN_USER;
-	if (role != UKEY_PIN_USER && role != UKEY_PIN_SO)
-		return UKEY_E_ARGS;
-	if (lops(d) && lops(d)->pin) {
-		ukey_rv rv = lops(d)->pin(&d->layout, role, pin);
+	ukey_rv rv = ukey_ldrv_pin(&d->base.layout, role,
+				   role == UKEY_PIN_SO ? FTCOS_PIN_SO : FTCOS_PIN_USER, pin, known);
 
-		if (rv)
-			return rv;
-		*known = 1;
-	}
-	return UKEY_OK;
+	return rv;
 }
 
 /* What a PIN command answered, for the layout's counter. */
 static void pin_seen(ftcos_drv *d, ukey_pin_role role, ukey_rv rv, int tries)
 {
-	if (lops(d) && lops(d)->pin_seen)
-		lops(d)->pin_seen(&d->layout, role, rv, tries);
+	ukey_ldrv_pin_seen(&d->base.layout, role, rv, tries);
 }
 
 /* PIN commands work on the key file of the PIN's DF. */
@@ -207,37 +132,16 @@ static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
 			      ukey_pin_info *info)
 {
 	ftcos_drv *d = drv(card);
-	const ukey_profile *p = card->profile;
 	ukey_layout_pin pin;
 	int known;
 	ukey_rv rv;
 
 	if (!d || !info)
 		return UKEY_E_ARGS;
-	memset(info, 0, sizeof(*info));
 	rv = pin_for(d, role, &pin, &known);
 	if (rv)
 		return rv;
-	info->tries_left = -1;
-	info->max_tries = -1;
-	info->min_len = p ? p->pin_min : 4;
-	info->max_len = p ? p->pin_max : FTCOS_PIN_STORED;
-	if (known) {
-		info->present = pin.present;
-		info->initialized = pin.initialized;
-		info->tries_left = pin.tries_left;
-		info->blocked = pin.tries_left == 0;
-		if (pin.present) {
-			info->min_len = pin.min_len;
-			info->max_len = pin.max_len;
-		}
-	}
-	/* no layout (a blank card): no PIN */
-	if (info->max_len > FTCOS_PIN_STORED)
-		info->max_len = FTCOS_PIN_STORED;
-	/* a profile may ask for more than the card stores: keep min <= max */
-	if (info->min_len > info->max_len)
-		info->min_len = info->max_len;
+	ukey_ldrv_pin_info(card->profile, &pin, known, FTCOS_PIN_STORED, info);
 	return UKEY_OK;
 }
 
@@ -310,7 +214,7 @@ static ukey_rv ftcos_init_user_pin(ukey_card *card, const uint8_t *pin,
 		rv = select_pin_df(d, &pi);
 	if (rv)
 		return rv;
-	return lops(d)->init_user_pin(&d->layout, pin, len);
+	return lops(d)->init_user_pin(&d->base.layout, pin, len);
 }
 
 /* Key record of a private key object, with the DF holding it selected. */
@@ -323,7 +227,7 @@ static ukey_rv key_of(ftcos_drv *d, const ukey_object *key, uint8_t *kid)
 
 	if (!key || key->cls != UKEY_OBJ_PRIVKEY || !lops(d) || !lops(d)->key_ref)
 		return UKEY_E_ARGS;
-	rv = lops(d)->key_ref(&d->layout, key, &ref, df, &df_len);
+	rv = lops(d)->key_ref(&d->base.layout, key, &ref, df, &df_len);
 	if (rv)
 		return rv;
 	if (ref > 0xFF)
@@ -372,81 +276,6 @@ static ukey_rv ftcos_decipher_raw(ukey_card *card, const ukey_object *key,
 	return rsa_op(card, key, in, inlen, out, outlen);
 }
 
-/* Key pairs: the layout picks the key record and writes its entries
- * through the card file system (key_create: GENERATE or import). FTCOS
- * does 1024 and 2048 bits only: refused before any card I/O. */
-static ukey_rv ftcos_generate(ukey_card *card, const ukey_keygen_params *p,
-			      ukey_object *pub, ukey_object *priv)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !p || !pub || !priv)
-		return UKEY_E_ARGS;
-	if (!lops(d) || !lops(d)->generate_rsa)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	if (p->bits != 1024 && p->bits != 2048)
-		return UKEY_E_ARGS;
-	return lops(d)->generate_rsa(&d->layout, p, pub, priv);
-}
-
-static ukey_rv ftcos_import(ukey_card *card, const ukey_keygen_params *p,
-			    const ukey_rsa_material *m, ukey_object *priv)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !p || !m || !priv || !m->n || !m->e)
-		return UKEY_E_ARGS;
-	if (!lops(d) || !lops(d)->import_rsa)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return lops(d)->import_rsa(&d->layout, p, m, priv);
-}
-
-/* The object calls edit the layout's directories: the bound layout's
- * table, or NULL with *rv set (arguments, or no writable layout). */
-static const ukey_layout_ops *writable(ukey_card *card, const ukey_object *obj,
-				       ukey_rv *rv)
-{
-	ftcos_drv *d = drv(card);
-
-	if (!d || !obj) {
-		*rv = UKEY_E_ARGS;
-		return NULL;
-	}
-	if (!lops(d) || !lops(d)->write_object) {
-		*rv = UKEY_E_SW_FUNC_NOT_SUPPORTED;
-		return NULL;
-	}
-	return lops(d);
-}
-
-static ukey_rv ftcos_write_object(ukey_card *card, ukey_object *obj)
-{
-	ukey_rv rv;
-	const ukey_layout_ops *o = writable(card, obj, &rv);
-
-	return o ? o->write_object(&drv(card)->layout, obj) : rv;
-}
-
-static ukey_rv ftcos_update_object(ukey_card *card, const ukey_object *obj)
-{
-	ukey_rv rv;
-	const ukey_layout_ops *o = writable(card, obj, &rv);
-
-	if (o && !o->update_object)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return o ? o->update_object(&drv(card)->layout, obj) : rv;
-}
-
-static ukey_rv ftcos_delete_object(ukey_card *card, const ukey_object *obj)
-{
-	ukey_rv rv;
-	const ukey_layout_ops *o = writable(card, obj, &rv);
-
-	if (o && !o->delete_object)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	return o ? o->delete_object(&drv(card)->layout, obj) : rv;
-}
-
 static ukey_rv ftcos_init_token(ukey_card *card, const uint8_t *so_pin,
 				size_t so_len, const char *label)
 {
@@ -461,7 +290,7 @@ static ukey_rv ftcos_init_token(ukey_card *card, const uint8_t *so_pin,
 		return rv;
 	/* FTCOS's default layout is PKCS#15: its personalisation is FTCOS
 	 * business (ftcos_p15init.c) */
-	ukey_layout_free(&d->layout);
+	ukey_layout_free(&d->base.layout);
 	rv = ftcos_p15_init_token(&d->c, so_pin, so_len, label, serial,
 				  sizeof(serial));
 	if (rv)
@@ -483,8 +312,8 @@ const ukey_driver ukey_ftcos_driver = {
 	.name = "ftcos",
 	.bind = ftcos_bind,
 	.unbind = ftcos_unbind,
-	.list_objects = ftcos_list_objects,
-	.read_value = ftcos_read_value,
+	.list_objects = ukey_ldrv_list_objects,
+	.read_value = ukey_ldrv_read_value,
 	.pin_info = ftcos_pin_info,
 	.verify_pin = ftcos_verify_pin,
 	.change_pin = ftcos_change_pin_op,
@@ -492,13 +321,13 @@ const ukey_driver ukey_ftcos_driver = {
 	.logout = NULL, /* FTCOS has no command that drops a verified PIN */
 	.sign_raw = ftcos_sign_raw,
 	.decipher_raw = ftcos_decipher_raw,
-	.generate_rsa = ftcos_generate,
-	.import_rsa = ftcos_import,
-	.write_object = ftcos_write_object,
-	.update_object = ftcos_update_object,
-	.delete_object = ftcos_delete_object,
+	.generate_rsa = ukey_ldrv_generate_rsa,
+	.import_rsa = ukey_ldrv_import_rsa,
+	.write_object = ukey_ldrv_write_object,
+	.update_object = ukey_ldrv_update_object,
+	.delete_object = ukey_ldrv_delete_object,
 	.init_token = ftcos_init_token,
 	.get_random = ftcos_get_random,
-	.list_class = ftcos_list_class,
+	.list_class = ukey_ldrv_list_class,
 	.reselect = ftcos_reselect,
 };

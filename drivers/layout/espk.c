@@ -7,7 +7,11 @@
  * records — FID (LE, FFFF = directory), directory name[10], file name[13],
  * ACL byte, used size (LE), allocated size (LE) — and files that are flat
  * streams of PKCS#11 attributes (u32 type LE, u32 length LE, value). The
- * vendor attribute 0x80000100 is the on-card key handle used in MSE.
+ * vendor attribute 0x80000100 is the on-card key handle used in MSE: one
+ * byte on FTCOS (the kid), four (u32 LE, A0xx private / 80xx public key
+ * file) on the ePass2003; its width is taken from the attribute's length.
+ * tokeninfo is an attribute stream (FTCOS) or label[32] || manufacturer[32]
+ * || serial[16] (ePass2003).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +19,7 @@
 #include "espk.h"
 #include "layout.h"
 
-#define ESPK_ATTR_KEY_ID 0x80000100u
-#define ESPK_MAX_FILE 8192
+#define ESPK_ATTR_KEY_ID ESPK_ATTR_KEY_HANDLE
 
 /* PKCS#11 attribute types we use (values from the PKCS#11 standard). */
 #define A_CLASS 0x000u
@@ -34,7 +37,8 @@
 #define A_MODULUS 0x120u
 #define A_PUBLIC_EXPONENT 0x122u
 
-static const uint8_t espk_df[4] = { 0x3F, 0x00, 0x20, 0x03 };
+const uint8_t espk_df_path[4] = { 0x3F, 0x00, 0x20, 0x03 };
+#define espk_df espk_df_path
 static const uint8_t espk_name[14] = { 'E', 'N', 'T', 'E', 'R', 'S', 'A',
 				       'F', 'E', '-', 'E', 'S', 'P', 'K' };
 
@@ -55,14 +59,24 @@ int espk_parse_index_record(const uint8_t rec[30], espk_file *f)
 	if (fid == 0x3F00 || fid == 0x6F01)
 		return -1;
 	f->fid = fid;
+	for (n = 0; n < 10 && rec[2 + n]; n++) {
+		if (rec[2 + n] < 0x20 || rec[2 + n] > 0x7E)
+			return -1;
+		f->dir[n] = (char)rec[2 + n];
+	}
+	f->dir[n] = 0;
 	for (n = 0; n < 13 && rec[12 + n]; n++) {
 		if (rec[12 + n] < 0x20 || rec[12 + n] > 0x7E)
 			return -1;
 		f->name[n] = (char)rec[12 + n];
 	}
 	f->name[n] = 0;
+	if (!n)
+		return -1; /* a file without a name */
+	f->acl = rec[25];
 	f->size = (size_t)(rec[26] | rec[27] << 8);
-	if (f->size > (size_t)(rec[28] | rec[29] << 8) || f->size > ESPK_MAX_FILE)
+	f->alloc = (size_t)(rec[28] | rec[29] << 8);
+	if (f->size > f->alloc || f->size > ESPK_MAX_FILE)
 		return -1;
 	return 1;
 }
@@ -83,7 +97,7 @@ static ukey_rv dup(const uint8_t *v, size_t len, uint8_t **out, size_t *olen)
 }
 
 int espk_parse_attrs(const uint8_t *buf, size_t len, ukey_object *o,
-		     uint32_t *key_handle)
+		     uint32_t *key_handle, unsigned *handle_len)
 {
 	size_t pos = 0;
 	long cls = -1;
@@ -91,6 +105,8 @@ int espk_parse_attrs(const uint8_t *buf, size_t len, ukey_object *o,
 	int have_usage = 0;
 
 	*key_handle = 0;
+	if (handle_len)
+		*handle_len = 0;
 	while (pos + 8 <= len) {
 		uint32_t type = le32(buf + pos), l = le32(buf + pos + 4);
 		const uint8_t *v = buf + pos + 8;
@@ -149,10 +165,17 @@ int espk_parse_attrs(const uint8_t *buf, size_t len, ukey_object *o,
 			o->private_obj = flag;
 			break;
 		case ESPK_ATTR_KEY_ID:
-			if (l < 1 || l > 4)
+			/* FTCOS: one byte (kid); ePass2003: u32 LE of a
+			 * 16-bit key file handle */
+			if (l != 1 && l != 4)
 				return -1;
+			*key_handle = 0;
 			for (uint32_t i = 0; i < l; i++)
 				*key_handle |= (uint32_t)v[i] << (8 * i);
+			if (*key_handle > 0xFFFF)
+				return -1;
+			if (handle_len)
+				*handle_len = l;
 			break;
 		case A_SIGN: case A_DECRYPT: case A_SIGN_RECOVER: case A_UNWRAP:
 		case A_VERIFY: case A_ENCRYPT: case A_WRAP:
@@ -207,8 +230,8 @@ int espk_parse_attrs(const uint8_t *buf, size_t len, ukey_object *o,
 }
 
 /* Read a whole EF of the ESPK DF (at most `len` bytes). */
-static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
-		       size_t *outlen)
+ukey_rv espk_read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
+		     size_t *outlen)
 {
 	uint8_t path[6] = { 0x3F, 0x00, 0x20, 0x03, (uint8_t)(fid >> 8), (uint8_t)fid };
 	ukey_fs_file fci;
@@ -239,11 +262,119 @@ static ukey_rv read_ef(espk_token *t, uint16_t fid, size_t len, uint8_t **out,
 	return UKEY_OK;
 }
 
+/* Is buf[0..len) a well-formed attribute stream (zero padding allowed
+ * at its end)? */
+static int is_stream(const uint8_t *b, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos + 8 <= len) {
+		uint32_t ty = le32(b + pos), ln = le32(b + pos + 4);
+
+		if (ty == 0 && ln == 0)
+			break;
+		if (ln > len - pos - 8)
+			return 0;
+		pos += 8 + (size_t)ln;
+	}
+	return 1;
+}
+
+static int printable(const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (b[i] < 0x20 || b[i] > 0x7E)
+			return 0;
+	return 1;
+}
+
+/* tokeninfo: an attribute stream (FTCOS: CKA_LABEL, CKA_SERIAL_NUMBER) or
+ * label[32] || manufacturer[32] || serial[16], space-padded (ePass2003). */
+static void tokeninfo(espk_token *t, const uint8_t *b, size_t bl)
+{
+	ukey_object o;
+	uint32_t kh;
+
+	if (!is_stream(b, bl) && bl >= 64 && printable(b, 64)) {
+		size_t n = 32;
+
+		while (n && b[n - 1] == ' ')
+			n--;
+		memcpy(t->label, b, n);
+		t->label[n] = 0;
+		if (bl >= 80 && printable(b + 64, 16)) {
+			size_t k;
+
+			for (k = 0; k < 16 && b[64 + k] > 0x20; k++)
+				t->serial[k] = (char)b[64 + k];
+			t->serial[k] = 0;
+		}
+		return;
+	}
+	/* CKA_SERIAL_NUMBER (0x82), printable, at most 16 characters */
+	for (size_t pos = 0; pos + 8 <= bl;) {
+		uint32_t ty = le32(b + pos), ln = le32(b + pos + 4);
+
+		if (ln > bl - pos - 8)
+			break;
+		if (ty == 0x82 && ln >= 1 && ln < sizeof(t->serial)) {
+			size_t k;
+
+			for (k = 0; k < ln && b[pos + 8 + k] > 0x20 &&
+				    b[pos + 8 + k] < 0x7F; k++)
+				t->serial[k] = (char)b[pos + 8 + k];
+			t->serial[k == ln ? k : 0] = 0;
+		}
+		pos += 8 + (size_t)ln;
+	}
+	memset(&o, 0, sizeof(o));
+	/* tokeninfo has no CKA_CLASS: parse errors are expected */
+	(void)espk_parse_attrs(b, bl, &o, &kh, NULL);
+	memcpy(t->label, o.label, sizeof(t->label) - 1);
+	t->label[sizeof(t->label) - 1] = 0;
+	ukey_object_clear(&o);
+}
+
+void espk_parse_index(espk_token *t)
+{
+	t->n_files = 0;
+	for (size_t off = 0; off + ESPK_REC_LEN <= t->idx_len &&
+			     t->n_files < ESPK_MAX_FILES;
+	     off += ESPK_REC_LEN) {
+		espk_file f;
+		int dupl = 0;
+
+		if (espk_parse_index_record(t->idx + off, &f) != 1)
+			continue;
+		/* one FID, one name: a second record for either is ignored */
+		for (size_t i = 0; i < t->n_files; i++)
+			dupl |= t->files[i].fid == f.fid ||
+				!strcmp(t->files[i].name, f.name);
+		if (dupl)
+			continue;
+		f.rec = (unsigned)(off / ESPK_REC_LEN);
+		t->files[t->n_files++] = f;
+	}
+}
+
+ukey_rv espk_read_index(espk_token *t)
+{
+	uint8_t *idx = NULL;
+	size_t len = 0;
+	ukey_rv rv = espk_read_ef(t, 0x6F01, ESPK_MAX_FILE, &idx, &len);
+
+	if (rv)
+		return rv == UKEY_E_SW_FILE_NOT_FOUND ? UKEY_E_MALFORMED : rv;
+	free(t->idx);
+	t->idx = idx;
+	t->idx_len = len;
+	espk_parse_index(t);
+	return UKEY_OK;
+}
+
 ukey_rv espk_bind(espk_token *t, const ukey_cardfs *fs, const ukey_profile *prof)
 {
 	ukey_fs_file fci;
-	uint8_t *idx = NULL;
-	size_t len = 0;
 	ukey_rv rv;
 
 	memset(t, 0, sizeof(*t));
@@ -257,50 +388,19 @@ ukey_rv espk_bind(espk_token *t, const ukey_cardfs *fs, const ukey_profile *prof
 	if (!fci.is_df || fci.name_len < sizeof(espk_name) ||
 	    memcmp(fci.name, espk_name, sizeof(espk_name)) != 0)
 		return UKEY_E_SW_FILE_NOT_FOUND; /* a 2003 that is not ESPK */
-	rv = read_ef(t, 0x6F01, ESPK_MAX_FILE, &idx, &len);
+	rv = espk_read_index(t);
 	if (rv)
-		return rv == UKEY_E_SW_FILE_NOT_FOUND ? UKEY_E_MALFORMED : rv;
-	for (size_t off = 0; off + 30 <= len && t->n_files < ESPK_MAX_FILES; off += 30) {
-		espk_file f;
-		int r = espk_parse_index_record(idx + off, &f);
-
-		if (r == 1)
-			t->files[t->n_files++] = f;
-	}
-	free(idx);
-	/* token label from the "tokeninfo" file */
+		return rv;
+	/* token label (and serial) from the "tokeninfo" file */
 	for (size_t i = 0; i < t->n_files; i++) {
 		uint8_t *b = NULL;
 		size_t bl = 0;
-		ukey_object o;
-		uint32_t kh;
 
 		if (strcmp(t->files[i].name, "tokeninfo") != 0)
 			continue;
-		if (read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl) != UKEY_OK)
+		if (espk_read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl) != UKEY_OK)
 			break;
-		/* CKA_SERIAL_NUMBER (0x82), printable, at most 16 characters */
-		for (size_t pos = 0; pos + 8 <= bl;) {
-			uint32_t ty = le32(b + pos), ln = le32(b + pos + 4);
-
-			if (ln > bl - pos - 8)
-				break;
-			if (ty == 0x82 && ln >= 1 && ln < sizeof(t->serial)) {
-				size_t k;
-
-				for (k = 0; k < ln && b[pos + 8 + k] > 0x20 &&
-					    b[pos + 8 + k] < 0x7F; k++)
-					t->serial[k] = (char)b[pos + 8 + k];
-				t->serial[k == ln ? k : 0] = 0;
-			}
-			pos += 8 + (size_t)ln;
-		}
-		memset(&o, 0, sizeof(o));
-		/* tokeninfo has no CKA_CLASS: parse errors are expected */
-		(void)espk_parse_attrs(b, bl, &o, &kh);
-		memcpy(t->label, o.label, sizeof(t->label) - 1);
-		t->label[sizeof(t->label) - 1] = 0;
-		ukey_object_clear(&o);
+		tokeninfo(t, b, bl);
 		free(b);
 		break;
 	}
@@ -309,8 +409,10 @@ ukey_rv espk_bind(espk_token *t, const ukey_cardfs *fs, const ukey_profile *prof
 
 void espk_free(espk_token *t)
 {
-	if (t)
+	if (t) {
+		free(t->idx);
 		memset(t, 0, sizeof(*t));
+	}
 }
 
 static int wanted(const char *name)
@@ -326,29 +428,33 @@ ukey_rv espk_list(espk_token *t, ukey_objlist *out)
 		size_t bl = 0;
 		ukey_object tmp, *o;
 		uint32_t kh = 0;
+		unsigned hw = 0;
 		ukey_rv rv;
 
 		if (!wanted(t->files[i].name))
 			continue;
-		rv = read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl);
+		rv = espk_read_ef(t, t->files[i].fid, t->files[i].size, &b, &bl);
 		if (rv == UKEY_E_SW_FILE_NOT_FOUND)
 			continue;
 		if (rv)
 			return rv;
 		memset(&tmp, 0, sizeof(tmp));
-		if (espk_parse_attrs(b, bl, &tmp, &kh) != 0 ||
-		    (tmp.cls == UKEY_OBJ_PRIVKEY && (kh < 1 || kh > 0xFF))) {
+		if (espk_parse_attrs(b, bl, &tmp, &kh, &hw) != 0 ||
+		    (tmp.cls == UKEY_OBJ_PRIVKEY && kh == 0)) {
 			ukey_object_clear(&tmp);
 			free(b);
 			continue; /* a file we cannot use */
 		}
 		free(b);
+		tmp.modifiable = 1;
 		tmp.drv_ref[0] = ESPK_REF_TAG;
 		tmp.drv_ref[1] = (uint8_t)tmp.cls;
-		tmp.drv_ref[2] = (uint8_t)kh;
-		tmp.drv_ref[3] = (uint8_t)(t->files[i].fid >> 8);
-		tmp.drv_ref[4] = (uint8_t)t->files[i].fid;
-		tmp.drv_ref_len = 5;
+		tmp.drv_ref[2] = (uint8_t)hw;
+		tmp.drv_ref[3] = (uint8_t)(kh >> 8);
+		tmp.drv_ref[4] = (uint8_t)kh;
+		tmp.drv_ref[5] = (uint8_t)(t->files[i].fid >> 8);
+		tmp.drv_ref[6] = (uint8_t)t->files[i].fid;
+		tmp.drv_ref_len = ESPK_REF_LEN;
 		o = ukey_objlist_add(out);
 		if (!o) {
 			ukey_object_clear(&tmp);
@@ -366,12 +472,18 @@ ukey_rv espk_read_value(espk_token *t, ukey_object *o)
 	return o->value ? UKEY_OK : UKEY_E_ARGS;
 }
 
-ukey_rv espk_key_ref(const ukey_object *o, uint8_t *kid)
+ukey_rv espk_key_ref(const ukey_object *o, unsigned *ref)
 {
-	if (!o || o->drv_ref_len != 5 || o->drv_ref[0] != ESPK_REF_TAG ||
-	    o->drv_ref[2] == 0)
+	unsigned h;
+
+	if (!o || o->drv_ref_len != ESPK_REF_LEN || o->drv_ref[0] != ESPK_REF_TAG ||
+	    o->drv_ref[1] != UKEY_OBJ_PRIVKEY ||
+	    (o->drv_ref[2] != 1 && o->drv_ref[2] != 4))
 		return UKEY_E_ARGS;
-	*kid = o->drv_ref[2];
+	h = (unsigned)o->drv_ref[3] << 8 | o->drv_ref[4];
+	if (!h || (o->drv_ref[2] == 1 && h > 0xFF))
+		return UKEY_E_ARGS;
+	*ref = h;
 	return UKEY_OK;
 }
 
@@ -467,16 +579,43 @@ static ukey_rv l_pin(ukey_layout *l, ukey_pin_role role, ukey_layout_pin *out)
 static ukey_rv l_key_ref(ukey_layout *l, const ukey_object *key, unsigned *ref,
 			 uint8_t *df, size_t *df_len)
 {
-	uint8_t kid = 0;
-	ukey_rv rv = espk_key_ref(key, &kid);
+	unsigned h = 0;
+	ukey_rv rv = espk_key_ref(key, &h);
 
 	(void)l;
 	if (rv)
 		return rv;
-	*ref = kid;
+	*ref = h;
 	memcpy(df, espk_df, sizeof(espk_df));
 	*df_len = sizeof(espk_df);
 	return UKEY_OK;
+}
+
+static ukey_rv l_write_object(ukey_layout *l, ukey_object *obj)
+{
+	return espk_write_object(tok(l), obj);
+}
+
+static ukey_rv l_update_object(ukey_layout *l, const ukey_object *obj)
+{
+	return espk_update_object(tok(l), obj);
+}
+
+static ukey_rv l_delete_object(ukey_layout *l, const ukey_object *obj)
+{
+	return espk_delete_object(tok(l), obj);
+}
+
+static ukey_rv l_generate(ukey_layout *l, const ukey_keygen_params *p,
+			  ukey_object *pub, ukey_object *priv)
+{
+	return espk_generate_rsa(tok(l), p, pub, priv);
+}
+
+static ukey_rv l_import(ukey_layout *l, const ukey_keygen_params *p,
+			const ukey_rsa_material *m, ukey_object *priv)
+{
+	return espk_import_rsa(tok(l), p, m, priv);
 }
 
 const ukey_layout_ops ukey_layout_espk = {
@@ -489,5 +628,11 @@ const ukey_layout_ops ukey_layout_espk = {
 	.pin_seen = NULL, /* no counter kept */
 	.key_ref = l_key_ref,
 	.app = NULL, /* selected by path: no shortcut after a reset */
-	/* read-only: no write operations */
+	/* espk_write.c, in the form the token has (never converted) */
+	.write_object = l_write_object,
+	.update_object = l_update_object,
+	.delete_object = l_delete_object,
+	.generate_rsa = l_generate,
+	.import_rsa = l_import,
+	.init_user_pin = NULL, /* no PIN objects: the card OS's PINs */
 };

@@ -13,8 +13,8 @@
  *
  * A driver includes this header and cardfs.h, never pkcs15.h or espk.h
  * (its own personalisation code aside); a layout includes no driver's
- * header. Write operations are NULL in a read-only layout (ESPK): the
- * driver answers UKEY_E_SW_FUNC_NOT_SUPPORTED.
+ * header. A write operation a layout lacks is NULL: the driver answers
+ * UKEY_E_SW_FUNC_NOT_SUPPORTED.
  */
 #ifndef UKEY_LAYOUT_H
 #define UKEY_LAYOUT_H
@@ -75,7 +75,7 @@ typedef struct ukey_layout_ops {
 	void (*app)(struct ukey_layout *l, const uint8_t **aid, size_t *aid_len,
 		    const uint8_t **path, size_t *path_len);
 
-	/* Write operations (NULL: read-only layout), each as driver.h
+	/* Write operations (NULL: the layout cannot), each as driver.h
 	 * describes the operation of the same name. generate_rsa and
 	 * import_rsa choose a free key record and write the directory
 	 * entries; init_user_pin is called with the user PIN's DF current

@@ -132,7 +132,9 @@ static ukey_rv l_key_ref(ukey_layout *l, const ukey_object *key, unsigned *ref,
 		return UKEY_E_ARGS;
 	*ref = key->drv_ref[2];
 	plen = key->drv_ref[3];
-	if (*ref < ops->key_ref_min || *ref > ops->key_ref_max || *ref == 0 ||
+	/* the card OS's own range: FTCOS 1..9, ePass2003 from 0 (OpenSC's
+	 * first key is keyReference 0, file 3F00 5015 2900) */
+	if (*ref < ops->key_ref_min || *ref > ops->key_ref_max ||
 	    plen + 4 != key->drv_ref_len || plen > UKEY_FS_PATH_MAX)
 		return UKEY_E_ARGS;
 	memcpy(df, key->drv_ref + 4, plen);

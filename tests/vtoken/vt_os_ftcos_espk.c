@@ -149,6 +149,13 @@ int ft_espk_perso(ft_card *c, const vt_init_params *p)
 	if (p->so_pin && *p->so_pin &&
 	    (!(k = ft_p_add_key(c, e.df, 2, h_puk)) || ft_p_set_pin(k, p->so_pin)))
 		return -1;
+	/* Empty RSA records 2..9, as the PKCS#15 personalisation leaves them:
+	 * FTCOS can neither install nor erase key records from a host without
+	 * the DF's init key, so a second key pair (a renewal with a new key)
+	 * needs a spare one. Kid 1 gets the key below. */
+	for (uint8_t kid = 2; kid <= 9; kid++)
+		if (!ft_p_add_key(c, e.df, kid, h_priv) || !ft_p_add_key(c, e.df, kid, h_pub))
+			return -1;
 	ft_key *priv = ft_p_add_key(c, e.df, 1, h_priv), *pub = ft_p_add_key(c, e.df, 1, h_pub);
 	if (!priv || !pub || ft_rsa_generate(priv, pub, p->key_bits))
 		return -1;

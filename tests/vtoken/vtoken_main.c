@@ -12,6 +12,8 @@
  *               [--atr NAME|HEX]      (FTCOS model: selects the transport key;
  *                                      ePass2003: the SM model, or --sm) [--sm M]
  *   ukey-vtoken show --os ftcos --state FILE
+ *   ukey-vtoken check --state FILE [--list]   (ESPK layout checker,
+ *               vt_check_espk.c; FTCOS and ePass2003 images)
  *
  * vpcd protocol: every message is a 2-byte big-endian length then payload;
  * a 1-byte payload from vpcd is a control (00 off, 01 on, 02 reset, 04 ATR),
@@ -251,7 +253,8 @@ static void usage(void)
 		"                   [--key-bits N] [--ca-cert PEM --ca-key PEM] [--days-left N]\n"
 		"                   [--days-valid N] [--cn NAME] [--layout pkcs15|espk] [--serial HEX]\n"
 		"                   [--atr NAME|HEX] [--sm des|aes|fips]\n"
-		"       ukey-vtoken show [--os OS] --state FILE\n");
+		"       ukey-vtoken show [--os OS] --state FILE\n"
+		"       ukey-vtoken check --state FILE [--list]\n");
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -412,8 +415,12 @@ bad:
 	return 2;
 }
 
+int vt_check_espk_main(int argc, char **argv); /* vt_check_espk.c */
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "check"))
+		return vt_check_espk_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "init"))
 		return cmd_init_show(argc, argv, 0);
 	if (argc > 1 && !strcmp(argv[1], "show"))

@@ -763,9 +763,9 @@ START_TEST(test_layout_chosen_from_profile)
 		ck_assert_int_eq(ukey_layout_bind(&l, &fs, &p), UKEY_OK);
 		ck_assert_ptr_eq(l.ops, cases[k].want);
 		if (l.ops == &ukey_layout_espk) {
-			/* read-only, PINs of the card OS in the ESPK DF */
-			ck_assert_ptr_null(l.ops->write_object);
-			ck_assert_ptr_null(l.ops->generate_rsa);
+			/* writable (espk_write.c), PINs of the card OS in the ESPK DF */
+			ck_assert_ptr_nonnull(l.ops->write_object);
+			ck_assert_ptr_nonnull(l.ops->generate_rsa);
 			ck_assert_int_eq(l.ops->pin(&l, UKEY_PIN_SO, &pin), UKEY_OK);
 			ck_assert_uint_eq(pin.ref, 0x82);
 			ck_assert_uint_eq(pin.max_len, 8);
