@@ -102,6 +102,24 @@ typedef struct ukey_cardfs_ops {
 	 * session (C_InitPIN, and personalisation). */
 	ukey_rv (*set_pin)(void *os, unsigned ref, const uint8_t *pin,
 			   size_t len);
+	/* Check pin against PIN ref of the current DF (the card OS's own
+	 * command: VERIFY, EXTERNAL AUTHENTICATE, ...). A wrong PIN gives
+	 * UKEY_E_SW_WRONG_PIN with *tries_left set when the card tells it
+	 * (else -1); a blocked one UKEY_E_SW_PIN_BLOCKED. tries_left may be
+	 * NULL. UKEY_E_ARGS for a ref or length the card OS cannot hold. */
+	ukey_rv (*verify_pin)(void *os, unsigned ref, const uint8_t *pin,
+			      size_t len, int *tries_left);
+	/* Change PIN ref of the current DF from oldpin to newpin: the card's
+	 * CHANGE REFERENCE DATA, or a verify of oldpin then a write of the
+	 * new one. Codes and *tries_left as for verify_pin. */
+	ukey_rv (*change_pin)(void *os, unsigned ref, const uint8_t *oldpin,
+			      size_t oldlen, const uint8_t *newpin,
+			      size_t newlen, int *tries_left);
+	/* The counter of PIN ref of the current DF without trying a PIN:
+	 * *tries_left (0: blocked) and *max_tries (-1: unknown). NULL: the
+	 * card OS tells the counter only in a wrong verify's answer. */
+	ukey_rv (*pin_tries)(void *os, unsigned ref, int *tries_left,
+			     int *max_tries);
 
 	/* Key records of the current DF. key: the card-OS reference, in
 	 * key_ref_min..key_ref_max (which ones are in use is the layout's

@@ -98,6 +98,8 @@ static ukey_rv e3_bind(ukey_card *card)
 		goto fail;
 	d->base.fs.ops = &epass2003_cardfs_ops;
 	d->base.fs.os = &d->c;
+	d->base.pin_ref_user = d->c.user_kid;
+	d->base.pin_ref_so = d->c.so_kid;
 	d->base.fs.max_read = d->c.max_read;
 
 	ukey_ldrv_card_defaults(card, "Feitian", "ePass2003", "ePass2003");
@@ -141,119 +143,14 @@ static ukey_rv e3_reselect(ukey_card *card)
 
 /* ------------------------------------------------------------------ PINs */
 
-static ukey_rv pin_for(e3_drv *d, ukey_pin_role role, ukey_layout_pin *pin,
-		       int *known)
-{
-	ukey_rv rv = ukey_ldrv_pin(&d->base.layout, role,
-				   role == UKEY_PIN_SO ? d->c.so_kid : d->c.user_kid, pin, known);
-
-	if (!rv && (pin->ref < 1 || pin->ref > 0x7F))
-		return UKEY_E_ARGS;
-	return rv;
-}
-
-static void pin_seen(e3_drv *d, ukey_pin_role role, ukey_rv rv, int tries)
-{
-	ukey_ldrv_pin_seen(&d->base.layout, role, rv, tries);
-}
-
-/* The PIN key is looked up in the current DF and its ancestors. */
-static ukey_rv select_pin_df(e3_drv *d, const ukey_layout_pin *pin)
-{
-	if (!pin->df_len)
-		return UKEY_OK;
-	return epass2003_cardfs_ops.select_path(&d->c, pin->df, pin->df_len, NULL);
-}
-
-static ukey_rv e3_pin_info(ukey_card *card, ukey_pin_role role,
-			      ukey_pin_info *info)
-{
-	e3_drv *d = drv(card);
-	ukey_layout_pin pin;
-	int known;
-	ukey_rv rv;
-
-	if (!d || !info)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pin, &known);
-	if (rv)
-		return rv;
-	ukey_ldrv_pin_info(card->profile, &pin, known, EPASS2003_PIN_MAX, info);
-	return UKEY_OK;
-}
-
-static ukey_rv e3_verify_pin(ukey_card *card, ukey_pin_role role,
-			     const uint8_t *pin, size_t len, int *tries_left)
-{
-	e3_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known, tries = -1;
-	ukey_rv rv;
-
-	if (tries_left)
-		*tries_left = -1;
-	if (!d || !pin || len == 0 || len > EPASS2003_PIN_MAX)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &known);
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (rv)
-		return rv;
-	rv = epass2003_verify_pin(&d->c, (uint8_t)pi.ref, pin, len, &tries);
-	if (tries_left)
-		*tries_left = tries;
-	pin_seen(d, role, rv, tries);
-	return rv;
-}
-
-static ukey_rv e3_change_pin(ukey_card *card, ukey_pin_role role,
-			     const uint8_t *oldpin, size_t oldlen,
-			     const uint8_t *newpin, size_t newlen)
-{
-	e3_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known, tries = -1;
-	ukey_rv rv;
-
-	if (!d || !oldpin || !newpin || !oldlen || !newlen ||
-	    oldlen > EPASS2003_PIN_MAX || newlen > EPASS2003_PIN_MAX)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &known);
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (rv)
-		return rv;
-	/* the card's CHANGE is UPDATE SECRET KEY under the PIN's modify
-	 * condition (the PIN itself): verify the old one first */
-	rv = epass2003_verify_pin(&d->c, (uint8_t)pi.ref, oldpin, oldlen, &tries);
-	pin_seen(d, role, rv, tries);
-	if (rv)
-		return rv;
-	return epass2003_set_pin(&d->c, (uint8_t)pi.ref, newpin, newlen);
-}
-
+/* PINs (EXTERNAL AUTHENTICATE with the PIN key, epass2003_pin.c) through
+ * the layout's PIN (layout_driver.c); the user PIN's counter is read at
+ * bind (the card answers it without a PIN). C_InitPIN on a layout
+ * without PIN objects (ESPK) writes the card OS's PIN record. */
 static ukey_rv e3_init_user_pin(ukey_card *card, const uint8_t *pin,
 				size_t len)
 {
-	e3_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known;
-	ukey_rv rv;
-
-	if (!d || !pin || !len || len > EPASS2003_PIN_MAX)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, UKEY_PIN_USER, &pi, &known);
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (rv)
-		return rv;
-	if (lops(d) && lops(d)->init_user_pin)
-		return lops(d)->init_user_pin(&d->base.layout, pin, len);
-	/* a read-only layout (ESPK): the PIN record is the card OS's */
-	rv = epass2003_set_pin(&d->c, (uint8_t)pi.ref, pin, len);
-	if (!rv)
-		pin_seen(d, UKEY_PIN_USER, UKEY_OK, -1);
-	return rv;
+	return ukey_ldrv_init_user_pin(card, pin, len, 1);
 }
 
 static ukey_rv e3_logout(ukey_card *card)
@@ -461,9 +358,9 @@ const ukey_driver ukey_epass2003_driver = {
 	.unbind = e3_unbind,
 	.list_objects = ukey_ldrv_list_objects,
 	.read_value = ukey_ldrv_read_value,
-	.pin_info = e3_pin_info,
-	.verify_pin = e3_verify_pin,
-	.change_pin = e3_change_pin,
+	.pin_info = ukey_ldrv_pin_info,
+	.verify_pin = ukey_ldrv_verify_pin,
+	.change_pin = ukey_ldrv_change_pin,
 	.init_user_pin = e3_init_user_pin,
 	.logout = e3_logout,
 	.sign_raw = e3_sign_raw,

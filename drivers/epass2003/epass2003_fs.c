@@ -279,6 +279,61 @@ static ukey_rv fs_key_delete(void *os, unsigned key)
 	return epass2003_delete_fid(c, prv);
 }
 
+static int pin_ref_ok(unsigned ref)
+{
+	return ref >= 1 && ref <= 0x7F;
+}
+
+static ukey_rv fs_verify_pin(void *os, unsigned ref, const uint8_t *pin,
+			     size_t len, int *tries_left)
+{
+	if (tries_left)
+		*tries_left = -1;
+	if (!os || !pin_ref_ok(ref))
+		return UKEY_E_ARGS;
+	return epass2003_verify_pin(os, (uint8_t)ref, pin, len, tries_left);
+}
+
+/* The card's CHANGE is UPDATE SECRET KEY under the PIN's modify condition
+ * (the PIN itself): the old PIN is verified first. */
+static ukey_rv fs_change_pin(void *os, unsigned ref, const uint8_t *oldpin,
+			     size_t oldlen, const uint8_t *newpin,
+			     size_t newlen, int *tries_left)
+{
+	ukey_rv rv = fs_verify_pin(os, ref, oldpin, oldlen, tries_left);
+
+	if (!rv)
+		rv = epass2003_set_pin(os, (uint8_t)ref, newpin, newlen);
+	return rv;
+}
+
+/* EXTERNAL AUTHENTICATE without data answers the counter (63Cx). The
+ * maximum is the profile's (pin_max_tries) when the counter stands at it;
+ * otherwise the token's MAXPIN file decides (a token personalised with
+ * another maximum), which costs a select and a read. */
+static ukey_rv fs_pin_tries(void *os, unsigned ref, int *tries_left,
+			    int *max_tries)
+{
+	epass2003_ctx *c = os;
+	unsigned max = 0;
+	ukey_rv rv;
+
+	*tries_left = *max_tries = -1;
+	if (!c || !pin_ref_ok(ref))
+		return UKEY_E_ARGS;
+	rv = epass2003_pin_tries(c, (uint8_t)ref, tries_left);
+	if (rv || *tries_left < 0)
+		return rv;
+	if ((unsigned)*tries_left == c->pin_max_default) {
+		*max_tries = *tries_left;
+		return UKEY_OK;
+	}
+	rv = epass2003_pin_max_tries(c, (uint8_t)ref, &max);
+	if (rv == UKEY_OK)
+		*max_tries = (int)max;
+	return rv;
+}
+
 const ukey_cardfs_ops epass2003_cardfs_ops = {
 	.name = "epass2003",
 	.select_path = fs_select_path,
@@ -288,6 +343,9 @@ const ukey_cardfs_ops epass2003_cardfs_ops = {
 	.create_ef = fs_create_ef,
 	.delete_file = fs_delete_file,
 	.set_pin = fs_set_pin,
+	.verify_pin = fs_verify_pin,
+	.change_pin = fs_change_pin,
+	.pin_tries = fs_pin_tries,
 	.key_create = fs_key_create,
 	.key_read_public = fs_key_read_public,
 	.key_delete = fs_key_delete,

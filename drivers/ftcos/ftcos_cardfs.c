@@ -122,6 +122,29 @@ static ukey_rv fs_set_pin(void *os, unsigned ref, const uint8_t *pin,
 	return ftcos_set_pin(os, (uint8_t)ref, pin, len);
 }
 
+static ukey_rv fs_verify_pin(void *os, unsigned ref, const uint8_t *pin,
+			     size_t len, int *tries_left)
+{
+	if (tries_left)
+		*tries_left = -1;
+	if (ref > 0xFF)
+		return UKEY_E_ARGS;
+	return ftcos_verify(os, (uint8_t)ref, pin, len, tries_left);
+}
+
+/* FTCOS's own CHANGE: its answer does not tell the counter */
+static ukey_rv fs_change_pin(void *os, unsigned ref, const uint8_t *oldpin,
+			     size_t oldlen, const uint8_t *newpin,
+			     size_t newlen, int *tries_left)
+{
+	if (tries_left)
+		*tries_left = -1;
+	if (ref > 0xFF)
+		return UKEY_E_ARGS;
+	return ftcos_change_pin(os, (uint8_t)ref, oldpin, oldlen, newpin,
+				newlen);
+}
+
 static ukey_rv fs_key_create(void *os, unsigned key, const ukey_fs_keyspec *ks)
 {
 	if (!ks || key > 0xFF)
@@ -148,6 +171,9 @@ static const ukey_cardfs_ops ftcos_cardfs_ops = {
 	.create_ef = fs_create_ef,
 	.delete_file = NULL,   /* FTCOS has no DELETE FILE */
 	.set_pin = fs_set_pin, /* WRITE KEY of the PIN record (usage 0B) */
+	.verify_pin = fs_verify_pin,
+	.change_pin = fs_change_pin,
+	.pin_tries = NULL,     /* the counter is told only by a wrong VERIFY */
 	.key_create = fs_key_create,
 	.key_read_public = fs_key_read_public,
 	.key_delete = NULL,    /* key records cannot be erased */

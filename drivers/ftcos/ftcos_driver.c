@@ -103,118 +103,13 @@ static ukey_rv ftcos_reselect(ukey_card *card)
 	return ftcos_after_reset(&d->c, aid, aid_len, path, path_len);
 }
 
-/* The PIN of a role: the layout tells (*known set), else the FTCOS
- * defaults (no layout: a blank card). */
-static ukey_rv pin_for(ftcos_drv *d, ukey_pin_role role, ukey_layout_pin *pin,
-		       int *known)
-{
-	ukey_rv rv = ukey_ldrv_pin(&d->base.layout, role,
-				   role == UKEY_PIN_SO ? FTCOS_PIN_SO : FTCOS_PIN_USER, pin, known);
-
-	return rv;
-}
-
-/* What a PIN command answered, for the layout's counter. */
-static void pin_seen(ftcos_drv *d, ukey_pin_role role, ukey_rv rv, int tries)
-{
-	ukey_ldrv_pin_seen(&d->base.layout, role, rv, tries);
-}
-
-/* PIN commands work on the key file of the PIN's DF. */
-static ukey_rv select_pin_df(ftcos_drv *d, const ukey_layout_pin *pin)
-{
-	if (!pin->df_len)
-		return UKEY_OK;
-	return ftcos_select_df(&d->c, pin->df, pin->df_len);
-}
-
-static ukey_rv ftcos_pin_info(ukey_card *card, ukey_pin_role role,
-			      ukey_pin_info *info)
-{
-	ftcos_drv *d = drv(card);
-	ukey_layout_pin pin;
-	int known;
-	ukey_rv rv;
-
-	if (!d || !info)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pin, &known);
-	if (rv)
-		return rv;
-	ukey_ldrv_pin_info(card->profile, &pin, known, FTCOS_PIN_STORED, info);
-	return UKEY_OK;
-}
-
-static ukey_rv ftcos_verify_pin(ukey_card *card, ukey_pin_role role,
-				const uint8_t *pin, size_t len, int *tries_left)
-{
-	ftcos_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known, tries = -1;
-	ukey_rv rv;
-
-	if (tries_left)
-		*tries_left = -1;
-	if (!d || !pin || len == 0 || len > FTCOS_PIN_STORED)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &known);
-	if (!rv && pi.ref > 0xFF)
-		rv = UKEY_E_ARGS;
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (rv)
-		return rv;
-	rv = ftcos_verify(&d->c, (uint8_t)pi.ref, pin, len, &tries);
-	if (tries_left)
-		*tries_left = tries;
-	pin_seen(d, role, rv, tries);
-	return rv;
-}
-
-static ukey_rv ftcos_change_pin_op(ukey_card *card, ukey_pin_role role,
-				   const uint8_t *oldpin, size_t oldlen,
-				   const uint8_t *newpin, size_t newlen)
-{
-	ftcos_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known;
-	ukey_rv rv;
-
-	if (!d || !oldpin || !newpin || !oldlen || !newlen ||
-	    oldlen > FTCOS_PIN_STORED || newlen > FTCOS_PIN_STORED)
-		return UKEY_E_ARGS;
-	rv = pin_for(d, role, &pi, &known);
-	if (!rv && pi.ref > 0xFF)
-		rv = UKEY_E_ARGS;
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (!rv)
-		rv = ftcos_change_pin(&d->c, (uint8_t)pi.ref, oldpin, oldlen, newpin,
-				      newlen);
-	/* CHANGE does not tell the counter otherwise */
-	if (rv == UKEY_E_SW_PIN_BLOCKED)
-		pin_seen(d, role, rv, 0);
-	return rv;
-}
-
+/* PINs: VERIFY and CHANGE through the layout's PIN (layout_driver.c);
+ * C_InitPIN only where the layout writes a PIN object (PKCS#15): an ESPK
+ * token's PINs are the vendor's to set. */
 static ukey_rv ftcos_init_user_pin(ukey_card *card, const uint8_t *pin,
 				   size_t len)
 {
-	ftcos_drv *d = drv(card);
-	ukey_layout_pin pi;
-	int known;
-	ukey_rv rv;
-
-	if (!d || !pin || !len || len > FTCOS_PIN_STORED)
-		return UKEY_E_ARGS;
-	if (!lops(d) || !lops(d)->init_user_pin)
-		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
-	rv = pin_for(d, UKEY_PIN_USER, &pi, &known);
-	if (!rv)
-		rv = select_pin_df(d, &pi);
-	if (rv)
-		return rv;
-	return lops(d)->init_user_pin(&d->base.layout, pin, len);
+	return ukey_ldrv_init_user_pin(card, pin, len, 0);
 }
 
 /* Key record of a private key object, with the DF holding it selected. */
@@ -314,9 +209,9 @@ const ukey_driver ukey_ftcos_driver = {
 	.unbind = ftcos_unbind,
 	.list_objects = ukey_ldrv_list_objects,
 	.read_value = ukey_ldrv_read_value,
-	.pin_info = ftcos_pin_info,
-	.verify_pin = ftcos_verify_pin,
-	.change_pin = ftcos_change_pin_op,
+	.pin_info = ukey_ldrv_pin_info,
+	.verify_pin = ukey_ldrv_verify_pin,
+	.change_pin = ukey_ldrv_change_pin,
 	.init_user_pin = ftcos_init_user_pin,
 	.logout = NULL, /* FTCOS has no command that drops a verified PIN */
 	.sign_raw = ftcos_sign_raw,

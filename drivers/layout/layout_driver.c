@@ -163,17 +163,30 @@ void ukey_ldrv_card_identity(ukey_card *card, const ukey_layout *l)
 		ukey_ldrv_copy_str(card->serial, sizeof(card->serial), l->serial);
 }
 
-ukey_rv ukey_ldrv_pin(ukey_layout *l, ukey_pin_role role, unsigned default_ref,
-		      ukey_layout_pin *pin, int *known)
+/* Transport trouble, as opposed to a refusal of the card. */
+static int link_error(ukey_rv rv)
 {
+	return rv != UKEY_OK && rv < UKEY_E_SW_WRONG_PIN;
+}
+
+/* The PIN of a role: the layout's (*known = 1), else the card OS's default
+ * reference (a blank card). */
+static ukey_rv pin_for(ukey_layout_drv *d, ukey_pin_role role,
+		       ukey_layout_pin *pin, int *known)
+{
+	unsigned def = role == UKEY_PIN_SO ? d->pin_ref_so : d->pin_ref_user;
+
 	memset(pin, 0, sizeof(*pin));
 	*known = 0;
 	pin->tries_left = -1;
 	if (role != UKEY_PIN_USER && role != UKEY_PIN_SO)
 		return UKEY_E_ARGS;
-	pin->ref = default_ref;
-	if (l->ops && l->ops->pin) {
-		ukey_rv rv = l->ops->pin(l, role, pin);
+	if (!def && d->fs.ops)
+		def = role == UKEY_PIN_SO ? d->fs.ops->pin_ref_so
+					  : d->fs.ops->pin_ref_user;
+	pin->ref = def;
+	if (d->layout.ops && d->layout.ops->pin) {
+		ukey_rv rv = d->layout.ops->pin(&d->layout, role, pin);
 
 		if (rv)
 			return rv;
@@ -182,15 +195,50 @@ ukey_rv ukey_ldrv_pin(ukey_layout *l, ukey_pin_role role, unsigned default_ref,
 	return UKEY_OK;
 }
 
-void ukey_ldrv_pin_seen(ukey_layout *l, ukey_pin_role role, ukey_rv rv,
-			int tries)
+/* What a PIN command answered: the layout's counter; the counter read at
+ * bind is stale from now on. */
+static void pin_seen(ukey_layout_drv *d, ukey_pin_role role, ukey_rv rv,
+		     int tries)
 {
-	if (l->ops && l->ops->pin_seen)
-		l->ops->pin_seen(l, role, rv, tries);
+	if (role == UKEY_PIN_USER)
+		d->user_tries_valid = 0;
+	if (d->layout.ops && d->layout.ops->pin_seen)
+		d->layout.ops->pin_seen(&d->layout, role, rv, tries);
 }
 
-void ukey_ldrv_pin_info(const ukey_profile *p, const ukey_layout_pin *pin,
-			int known, unsigned stored_max, ukey_pin_info *info)
+/* PIN commands work on the PIN of the PIN's DF (its key file). */
+static ukey_rv select_pin_df(ukey_layout_drv *d, const ukey_layout_pin *pin)
+{
+	if (!pin->df_len)
+		return UKEY_OK;
+	return d->fs.ops->select_path(d->fs.os, pin->df, pin->df_len, NULL);
+}
+
+/* A PIN of len bytes as the card stores it: no card I/O otherwise. */
+static int pin_len_ok(const ukey_layout_drv *d, size_t len)
+{
+	return len > 0 && len <= d->fs.ops->pin_stored_len;
+}
+
+/* The PIN of a role for a command: d bound to a card file system. */
+static ukey_rv pin_cmd_start(ukey_card *card, ukey_pin_role role,
+			     ukey_layout_drv **out, ukey_layout_pin *pin)
+{
+	ukey_layout_drv *d = ldrv(card);
+	int known;
+	ukey_rv rv;
+
+	if (!d || !d->fs.ops)
+		return UKEY_E_ARGS;
+	rv = pin_for(d, role, pin, &known);
+	if (!rv)
+		rv = select_pin_df(d, pin);
+	*out = d;
+	return rv;
+}
+
+static void fill_info(const ukey_profile *p, const ukey_layout_pin *pin,
+		      int known, unsigned stored_max, ukey_pin_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->tries_left = -1;
@@ -213,4 +261,130 @@ void ukey_ldrv_pin_info(const ukey_profile *p, const ukey_layout_pin *pin,
 		info->max_len = stored_max;
 	if (info->min_len > info->max_len)
 		info->min_len = info->max_len;
+}
+
+/* The user PIN's counter from the card, once per bind, when the card OS
+ * can read it without a verify (cardfs pin_tries): a new process then
+ * shows COUNT_LOW / FINAL_TRY / LOCKED of wrong PINs given in earlier
+ * ones. A refusal leaves the counter unknown; transport trouble is
+ * reported. */
+static ukey_rv read_user_tries(ukey_layout_drv *d, const ukey_layout_pin *pin)
+{
+	int tries = -1, max = -1;
+	ukey_rv rv;
+
+	if (d->user_tries_read || !d->fs.ops->pin_tries)
+		return UKEY_OK;
+	d->user_tries_read = 1;
+	rv = select_pin_df(d, pin);
+	if (!rv)
+		rv = d->fs.ops->pin_tries(d->fs.os, pin->ref, &tries, &max);
+	if (link_error(rv))
+		return rv;
+	if (rv == UKEY_OK && tries >= 0) {
+		d->user_tries_valid = 1;
+		d->user_tries = tries;
+		d->user_max = max;
+	}
+	return UKEY_OK;
+}
+
+ukey_rv ukey_ldrv_pin_info(ukey_card *card, ukey_pin_role role,
+			   ukey_pin_info *info)
+{
+	ukey_layout_drv *d = ldrv(card);
+	ukey_layout_pin pin;
+	int known;
+	ukey_rv rv;
+
+	if (!d || !d->fs.ops || !info)
+		return UKEY_E_ARGS;
+	rv = pin_for(d, role, &pin, &known);
+	if (rv)
+		return rv;
+	fill_info(card->profile, &pin, known, d->fs.ops->pin_stored_len, info);
+	if (role != UKEY_PIN_USER || !known || !pin.present)
+		return UKEY_OK;
+	rv = read_user_tries(d, &pin);
+	if (rv)
+		return rv;
+	/* a verify's answer in this bind is fresher than the bind-time read */
+	if (d->user_tries_valid && info->tries_left < 0) {
+		info->tries_left = d->user_tries;
+		info->blocked = d->user_tries == 0;
+	}
+	if (d->user_max > 0)
+		info->max_tries = d->user_max;
+	return UKEY_OK;
+}
+
+ukey_rv ukey_ldrv_verify_pin(ukey_card *card, ukey_pin_role role,
+			     const uint8_t *pin, size_t len, int *tries_left)
+{
+	ukey_layout_drv *d = ldrv(card);
+	ukey_layout_pin pi;
+	int tries = -1;
+	ukey_rv rv;
+
+	if (tries_left)
+		*tries_left = -1;
+	if (!d || !d->fs.ops || !d->fs.ops->verify_pin || !pin ||
+	    !pin_len_ok(d, len))
+		return UKEY_E_ARGS;
+	rv = pin_cmd_start(card, role, &d, &pi);
+	if (rv)
+		return rv;
+	rv = d->fs.ops->verify_pin(d->fs.os, pi.ref, pin, len, &tries);
+	if (tries_left)
+		*tries_left = tries;
+	pin_seen(d, role, rv, tries);
+	return rv;
+}
+
+ukey_rv ukey_ldrv_change_pin(ukey_card *card, ukey_pin_role role,
+			     const uint8_t *oldpin, size_t oldlen,
+			     const uint8_t *newpin, size_t newlen)
+{
+	ukey_layout_drv *d = ldrv(card);
+	ukey_layout_pin pi;
+	int tries = -1;
+	ukey_rv rv;
+
+	if (!d || !d->fs.ops || !d->fs.ops->change_pin || !oldpin || !newpin ||
+	    !pin_len_ok(d, oldlen) || !pin_len_ok(d, newlen))
+		return UKEY_E_ARGS;
+	rv = pin_cmd_start(card, role, &d, &pi);
+	if (rv)
+		return rv;
+	rv = d->fs.ops->change_pin(d->fs.os, pi.ref, oldpin, oldlen, newpin,
+				   newlen, &tries);
+	if (rv == UKEY_OK || rv == UKEY_E_SW_WRONG_PIN ||
+	    rv == UKEY_E_SW_PIN_BLOCKED)
+		pin_seen(d, role, rv, rv == UKEY_E_SW_PIN_BLOCKED ? 0 : tries);
+	return rv;
+}
+
+ukey_rv ukey_ldrv_init_user_pin(ukey_card *card, const uint8_t *pin,
+				size_t len, int card_pin_ok)
+{
+	ukey_layout_drv *d = ldrv(card);
+	ukey_layout_pin pi;
+	ukey_rv rv;
+
+	if (!d || !d->fs.ops || !pin || !pin_len_ok(d, len))
+		return UKEY_E_ARGS;
+	if (!(d->layout.ops && d->layout.ops->init_user_pin) &&
+	    !(card_pin_ok && d->fs.ops->set_pin))
+		return UKEY_E_SW_FUNC_NOT_SUPPORTED;
+	rv = pin_cmd_start(card, UKEY_PIN_USER, &d, &pi);
+	if (rv)
+		return rv;
+	if (d->layout.ops && d->layout.ops->init_user_pin)
+		return d->layout.ops->init_user_pin(&d->layout, pin, len);
+	/* a layout without PIN objects (ESPK): the PIN record is the card
+	 * OS's */
+	rv = d->fs.ops->set_pin(d->fs.os, pi.ref, pin, len);
+	if (!rv)
+		pin_seen(d, UKEY_PIN_USER, UKEY_OK, -1);
+	return rv;
 }

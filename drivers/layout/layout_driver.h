@@ -17,6 +17,12 @@
 typedef struct {
 	ukey_cardfs fs;      /* the card OS's file system */
 	ukey_layout layout;  /* layout.ops NULL: no layout on the card */
+	/* PIN references when the layout names none (a blank card); 0: the
+	 * card file system's pin_ref_user / pin_ref_so */
+	unsigned pin_ref_user, pin_ref_so;
+	/* The user PIN's counter read from the card at most once per bind
+	 * (cardfs pin_tries), valid until the next PIN command. */
+	int user_tries_read, user_tries_valid, user_tries, user_max;
 } ukey_layout_drv;
 
 /* ukey_driver operations over the bound layout (UKEY_E_ARGS without a
@@ -35,17 +41,24 @@ ukey_rv ukey_ldrv_write_object(ukey_card *card, ukey_object *obj);
 ukey_rv ukey_ldrv_update_object(ukey_card *card, const ukey_object *obj);
 ukey_rv ukey_ldrv_delete_object(ukey_card *card, const ukey_object *obj);
 
-/* The PIN of a role as the bound layout describes it (*known = 1), else
- * one with the card OS's default reference (a blank card, *known = 0). */
-ukey_rv ukey_ldrv_pin(ukey_layout *l, ukey_pin_role role, unsigned default_ref,
-		      ukey_layout_pin *pin, int *known);
-/* Tell the layout what a PIN command answered (its counter). */
-void ukey_ldrv_pin_seen(ukey_layout *l, ukey_pin_role role, ukey_rv rv,
-			int tries);
-/* ukey_pin_info from that PIN and the profile's lengths, the maximum cut
- * to what the card OS stores (stored_max). */
-void ukey_ldrv_pin_info(const ukey_profile *p, const ukey_layout_pin *pin,
-			int known, unsigned stored_max, ukey_pin_info *info);
+/* PIN operations, the same for every card OS on a layout: the PIN of a
+ * role as the bound layout describes it (else the card OS's default
+ * reference: a blank card), its DF selected, then the card file system's
+ * verify_pin / change_pin / set_pin; every answer is told to the layout
+ * (its counter). Lengths are checked against the card's pin_stored_len
+ * before any card I/O. */
+ukey_rv ukey_ldrv_pin_info(ukey_card *card, ukey_pin_role role,
+			   ukey_pin_info *info);
+ukey_rv ukey_ldrv_verify_pin(ukey_card *card, ukey_pin_role role,
+			     const uint8_t *pin, size_t len, int *tries_left);
+ukey_rv ukey_ldrv_change_pin(ukey_card *card, ukey_pin_role role,
+			     const uint8_t *oldpin, size_t oldlen,
+			     const uint8_t *newpin, size_t newlen);
+/* C_InitPIN (the SO is logged in): the layout's own (PKCS#15 writes its
+ * PIN object too); for a layout without PIN objects (ESPK) the card OS's
+ * set_pin when card_pin_ok, else UKEY_E_SW_FUNC_NOT_SUPPORTED. */
+ukey_rv ukey_ldrv_init_user_pin(ukey_card *card, const uint8_t *pin,
+				size_t len, int card_pin_ok);
 
 /* Bind-time token info: the profile's manufacturer/model/name, or the
  * card OS's defaults, before a layout is bound ... */
