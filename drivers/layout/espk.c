@@ -421,8 +421,54 @@ static int wanted(const char *name)
 	       !strncmp(name, "prvk", 4);
 }
 
+/* Whether the attribute stream holds attribute type (a well-formed
+ * stream: espk_parse_attrs accepted it). */
+static int has_attr(const uint8_t *buf, size_t len, uint32_t type)
+{
+	size_t pos = 0;
+
+	while (pos + 8 <= len) {
+		uint32_t ty = le32(buf + pos), l = le32(buf + pos + 4);
+
+		if ((ty == 0 && l == 0) || l > len - pos - 8)
+			return 0;
+		if (ty == type)
+			return 1;
+		pos += 8 + (size_t)l;
+	}
+	return 0;
+}
+
+/* The vendor's public key objects carry CKA_VERIFY only: a public key
+ * without CKA_ENCRYPT encrypts when its private key (same CKA_ID)
+ * decrypts, so that the pair's usages agree (what applications and
+ * OpenSC's p11test expect of a key pair). from: the first object of this
+ * listing; noenc[k] set for the public keys without the attribute. */
+static void pair_encrypt(ukey_objlist *out, size_t from, const uint8_t *noenc)
+{
+	for (size_t i = from; i < out->n; i++) {
+		ukey_object *pub = &out->v[i];
+
+		if (pub->cls != UKEY_OBJ_PUBKEY || !noenc[i - from])
+			continue;
+		for (size_t j = from; j < out->n; j++) {
+			const ukey_object *prv = &out->v[j];
+
+			if (prv->cls == UKEY_OBJ_PRIVKEY && prv->id_len == pub->id_len &&
+			    !memcmp(prv->id, pub->id, pub->id_len) &&
+			    (prv->usage & UKEY_USAGE_DECRYPT)) {
+				pub->usage |= UKEY_USAGE_ENCRYPT;
+				break;
+			}
+		}
+	}
+}
+
 ukey_rv espk_list(espk_token *t, ukey_objlist *out)
 {
+	uint8_t noenc[ESPK_MAX_FILES] = { 0 };
+	size_t from = out->n;
+
 	for (size_t i = 0; i < t->n_files; i++) {
 		uint8_t *b = NULL;
 		size_t bl = 0;
@@ -445,6 +491,8 @@ ukey_rv espk_list(espk_token *t, ukey_objlist *out)
 			free(b);
 			continue; /* a file we cannot use */
 		}
+		if (tmp.cls == UKEY_OBJ_PUBKEY && out->n - from < ESPK_MAX_FILES)
+			noenc[out->n - from] = !has_attr(b, bl, A_ENCRYPT);
 		free(b);
 		tmp.modifiable = 1;
 		tmp.drv_ref[0] = ESPK_REF_TAG;
@@ -462,6 +510,7 @@ ukey_rv espk_list(espk_token *t, ukey_objlist *out)
 		}
 		*o = tmp;
 	}
+	pair_encrypt(out, from, noenc);
 	return UKEY_OK;
 }
 

@@ -1195,6 +1195,10 @@ static ukey_rv add_keypair(espk_token *t, const form *f, unsigned hpriv,
 	if (usage & (UKEY_USAGE_SIGN | UKEY_USAGE_VERIFY | UKEY_USAGE_SIGN_RECOVER |
 		     UKEY_USAGE_NONREPUDIATION))
 		pub->usage |= UKEY_USAGE_VERIFY;
+	/* no CKA_ENCRYPT in the file: the reader pairs it with the private
+	 * key's CKA_DECRYPT (espk.c pair_encrypt) */
+	if (priv->usage & UKEY_USAGE_DECRYPT)
+		pub->usage |= UKEY_USAGE_ENCRYPT;
 	priv->native = native;
 	priv->private_obj = 1;
 	set_ref(priv, f->hw, hpriv, fpriv);

@@ -213,6 +213,77 @@ START_TEST(test_espk_list_and_sign)
 }
 END_TEST
 
+/* The vendor's public keys carry CKA_VERIFY only: a public key without
+ * CKA_ENCRYPT encrypts when its private key decrypts (a key pair's usages
+ * agree: OpenSC's p11test usage_test); an explicit CKA_ENCRYPT false, or a
+ * private key that does not decrypt, leaves it off. */
+START_TEST(test_espk_pair_usage)
+{
+	buf idx = { .n = 0 }, ti = { .n = 0 }, pub[3], prv[3];
+	uint8_t one = 1, zero = 0;
+	ukey_objlist l = { 0 };
+	unsigned want[3] = { UKEY_USAGE_VERIFY | UKEY_USAGE_ENCRYPT,
+			     UKEY_USAGE_VERIFY, UKEY_USAGE_VERIFY };
+	int seen = 0;
+
+	index_rec(&idx, 0xFFFF, "", 0);
+	attr(&ti, 0x003, "Espk Token", 10);
+	for (int k = 0; k < 3; k++) {
+		uint8_t id = (uint8_t)(0x10 + k), kid = (uint8_t)(1 + k);
+		char name[9];
+
+		pub[k].n = prv[k].n = 0;
+		attr_u32(&pub[k], 0x000, 2);
+		attr(&pub[k], 0x102, &id, 1);
+		attr(&pub[k], 0x10A, &one, 1);        /* CKA_VERIFY */
+		if (k == 1)
+			attr(&pub[k], 0x104, &zero, 1); /* CKA_ENCRYPT false */
+		attr_u32(&prv[k], 0x000, 3);
+		attr(&prv[k], 0x102, &id, 1);
+		attr(&prv[k], 0x108, &one, 1);        /* CKA_SIGN */
+		attr(&prv[k], 0x105, k == 2 ? &zero : &one, 1); /* CKA_DECRYPT */
+		attr(&prv[k], 0x80000100u, &kid, 1);
+		snprintf(name, sizeof(name), "pubk%04d", k + 1);
+		index_rec(&idx, (uint16_t)(0x7101 + k), name, pub[k].n);
+		snprintf(name, sizeof(name), "prvk%04d", k + 1);
+		index_rec(&idx, (uint16_t)(0x7201 + k), name, prv[k].n);
+	}
+	index_rec(&idx, 0x6F02, "tokeninfo", ti.n);
+
+	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0", "6A 82");
+	mock_add(&mock, "00 A4 00 00 02 3F 00 E0", "6F 04 83 02 3F 00 90 00");
+	mock_add(&mock, "00 A4 00 00 02 20 03 E0",
+		 "6F 14 83 02 20 03 84 0E 45 4E 54 45 52 53 41 46 45 2D 45 53 50 4B 90 00");
+	fci_ef(0x6F01, idx.n);
+	read_resp(0, &idx, idx.n);
+	fci_ef(0x6F02, ti.n);
+	read_resp(0, &ti, ti.n);
+	mock_add(&mock, "80 EA 00 00 08", "11 22 33 44 55 66 77 88 90 00");
+	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
+	for (int k = 0; k < 3; k++) {
+		fci_ef((uint16_t)(0x7101 + k), pub[k].n);
+		read_resp(0, &pub[k], pub[k].n);
+		fci_ef((uint16_t)(0x7201 + k), prv[k].n);
+		read_resp(0, &prv[k], prv[k].n);
+	}
+	ck_assert_int_eq(card.drv->list_objects(&card, &l), UKEY_OK);
+	ck_assert_msg(mock_done(&mock), "%s", mock.last_error);
+	ck_assert_uint_eq(l.n, 6);
+	for (size_t i = 0; i < l.n; i++) {
+		int k = l.v[i].id[0] - 0x10;
+
+		ck_assert(k >= 0 && k < 3);
+		if (l.v[i].cls == UKEY_OBJ_PUBKEY) {
+			ck_assert_msg(l.v[i].usage == want[k], "public key %d: usage %x, want %x",
+				      k, l.v[i].usage, want[k]);
+			seen++;
+		}
+	}
+	ck_assert_int_eq(seen, 3);
+	ukey_objlist_clear(&l);
+}
+END_TEST
+
 START_TEST(test_espk_hostile)
 {
 	uint8_t rec[30];
@@ -808,6 +879,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_espk_list_and_sign);
+	tcase_add_test(tc, test_espk_pair_usage);
 	tcase_add_test(tc, test_espk_hostile);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("write");
