@@ -254,25 +254,11 @@ int rn_config_parse(struct rn_config *c, const char *name, const char *buf, size
 
 int rn_config_load(struct rn_config *c, const char *path, int must_exist, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
 	char *buf;
 	size_t n;
-	int r = rn_read_all(fd, path, RN_CONFIG_MAX_FILE, &buf, &n, err, errlen);
-	close(fd);
+	int r = rn_read_file(path, 0, !must_exist, RN_CONFIG_MAX_FILE, &buf, &n, err, errlen);
 	if (r != 0)
-		return -1;
+		return r > 0 ? 0 : -1; /* an optional file that is not there */
 	int rc = rn_config_parse(c, path, buf, n, err, errlen);
 	free(buf);
 	return rc;

@@ -487,28 +487,11 @@ fail:
 int rn_state_load(const char *path, struct rn_state *st, char *err, size_t errlen)
 {
 	memset(st, 0, sizeof(*st));
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	struct stat sb;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (sb.st_size > (off_t)RN_STATE_MAX_FILE) {
-		seterr(err, errlen, "%s:1: file too large (%lld bytes, at most %u)", path,
-		       (long long)sb.st_size, RN_STATE_MAX_FILE);
-		close(fd);
-		return -1;
-	}
 	char *buf;
 	size_t n;
-	int r = rn_read_all(fd, path, RN_STATE_MAX_FILE, &buf, &n, err, errlen);
-	close(fd);
-	if (r != 0)
+	/* a file larger than the maximum reads as max + 1 bytes: the parser
+	 * names it too large */
+	if (rn_read_file(path, 1, 0, RN_STATE_MAX_FILE, &buf, &n, err, errlen) != 0)
 		return -1;
 	int rc = rn_state_parse(path, buf, n, st, err, errlen);
 	free(buf);

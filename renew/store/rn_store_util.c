@@ -3,6 +3,7 @@
 #include "rn_store_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,4 +192,27 @@ int rn_read_all(int fd, const char *path, size_t max, char **buf, size_t *n,
 	*buf = b;
 	*n = k;
 	return 0;
+}
+
+int rn_read_file(const char *path, int nofollow, int missing_ok, size_t max,
+		 char **buf, size_t *n, char *err, size_t errlen)
+{
+	*buf = NULL;
+	*n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		if (errno == ENOENT && missing_ok)
+			return 1;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	int r = rn_read_all(fd, path, max, buf, n, err, errlen);
+	close(fd);
+	return r;
 }

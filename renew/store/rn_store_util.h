@@ -26,6 +26,11 @@ int rn_mkdir_p(const char *path, unsigned mode);
  * error or no memory. The caller closes fd. */
 int rn_read_all(int fd, const char *path, size_t max, char **buf, size_t *n,
 		char *err, size_t errlen);
+/* Opens path (O_NOFOLLOW when nofollow), checks that it is a regular
+ * file and reads it whole as rn_read_all does. 0: read; 1: path does not
+ * exist and missing_ok (nothing allocated); -1 with err naming path. */
+int rn_read_file(const char *path, int nofollow, int missing_ok, size_t max,
+		 char **buf, size_t *n, char *err, size_t errlen);
 /* Home directory: $HOME, else the passwd entry; NULL if unknown. */
 const char *rn_home_dir(void);
 
