@@ -4,24 +4,30 @@
 
 #include "vt_der.h"
 
+size_t vt_der_len(uint8_t out[3], size_t len)
+{
+	if (len < 0x80) {
+		out[0] = (uint8_t)len;
+		return 1;
+	}
+	if (len < 0x100) {
+		out[0] = 0x81;
+		out[1] = (uint8_t)len;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (uint8_t)(len >> 8);
+	out[2] = (uint8_t)len;
+	return 3;
+}
+
 int vt_der_tlv(vt_buf *out, uint8_t tag, const void *v, size_t len)
 {
-	uint8_t h[6];
-	size_t n = 0;
-	h[n++] = tag;
-	if (len < 0x80) {
-		h[n++] = (uint8_t)len;
-	} else if (len < 0x100) {
-		h[n++] = 0x81;
-		h[n++] = (uint8_t)len;
-	} else if (len < 0x10000) {
-		h[n++] = 0x82;
-		h[n++] = (uint8_t)(len >> 8);
-		h[n++] = (uint8_t)len;
-	} else {
+	uint8_t h[4];
+	if (len >= 0x10000)
 		return -1;
-	}
-	if (vt_buf_put(out, h, n))
+	h[0] = tag;
+	if (vt_buf_put(out, h, 1 + vt_der_len(h + 1, len)))
 		return -1;
 	return vt_buf_put(out, v, len);
 }

@@ -7,6 +7,11 @@
 
 #include "vtoken.h"
 
+/* The DER length octets of len, which must be below 0x10000: 1 byte
+ * (< 0x80), 81 xx or 82 xx xx, written to out; returns how many. Also
+ * what the card OSes put in front of the TLVs of their own answers. */
+size_t vt_der_len(uint8_t out[3], size_t len);
+/* tag || length || v; -1 for a value of 0x10000 bytes or more */
 int vt_der_tlv(vt_buf *out, uint8_t tag, const void *v, size_t len);
 /* append a constructed TLV from a finished inner buffer and free it */
 int vt_der_wrap(vt_buf *out, uint8_t tag, vt_buf *inner);

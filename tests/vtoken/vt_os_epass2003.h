@@ -134,7 +134,8 @@ typedef struct {
 
 /* ---- vt_os_epass2003_crypto.c */
 /* ECB over whole blocks: alg "DES-ECB" (8-byte key), "DES-EDE-ECB"
- * (16), "DES-EDE3-ECB" (24), "AES-128-ECB" (16). 0 ok. */
+ * (16), "DES-EDE3-ECB" (24), "AES-128-ECB" (16). 0 ok. (vt_ecb of
+ * vt_cipher.h, under the name the unit tests know.) */
 int vte_ecb(const char *alg, const uint8_t *key, int enc, const uint8_t *in,
 	    size_t len, uint8_t *out);
 /* CBC built on vte_ecb; bs = 8 or 16; iv may be NULL (zero). */
@@ -234,8 +235,13 @@ size_t vte_read_pubkey(vte_card *c, const vte_cmd *m, uint8_t *rsp);
 size_t vte_write_factor(vte_card *c, const vte_cmd *m, uint8_t *rsp,
 			int *dirty);
 size_t vte_pso(vte_card *c, const vte_cmd *m, uint8_t *rsp);
-/* Fill a private and a public key file from a fresh key. 0 ok. */
+/* Fill a private and (if not NULL) a public key file from a fresh key.
+ * 0 ok. vte_rsa_keygen also hands the key to *keep when keep is not NULL
+ * (the caller frees it; left untouched on failure). */
 int vte_rsa_generate(vte_file *priv, vte_file *pub, unsigned bits);
+struct evp_pkey_st;
+int vte_rsa_keygen(vte_file *priv, vte_file *pub, unsigned bits,
+		   struct evp_pkey_st **keep);
 /* Parse the PSO HASH midstate TLV into a finished SHA-256. 0 ok, else SW. */
 uint16_t vte_hash_tlv(const uint8_t *data, size_t len, uint8_t out[32]);
 
@@ -272,10 +278,9 @@ vte_key *vte_p_pin(vte_card *c, int df, uint8_t kid, const char *pin,
 struct evp_pkey_st;
 int vte_p_keypair(vte_file *priv, vte_file *pub, unsigned bits,
 		  struct evp_pkey_st **out);
-/* DER certificate for key (issued by --ca-cert/--ca-key, or self-signed);
- * *der is OPENSSL_malloc'd. */
+/* DER certificate for key (issued by --ca-cert/--ca-key, or self-signed):
+ * vt_perso_cert with the ePass2003's default CN; *der is OPENSSL_malloc'd. */
 int vte_p_cert(const vt_init_params *p, struct evp_pkey_st *key, uint8_t **der,
 	       size_t *dlen);
-int vte_p_serial(const char *s, uint8_t out[8]);
 
 #endif /* VT_OS_EPASS2003_H */

@@ -3,55 +3,26 @@
  * ePass2003 emulation: block ciphers, the three MAC flavours of its secure
  * messaging, SHA-256 from a midstate (PSO HASH), the PIN key and raw RSA.
  *
- * Ciphers come from OpenSSL (single DES from the legacy provider, loaded
- * into a private library context so the process's default context is not
- * touched); CBC, retail MAC, CMAC and SHA-256's compression are written
- * out here so the unit tests can check them against OpenSSL's own.
+ * Ciphers come from OpenSSL through vt_cipher.[ch] (single DES from the
+ * legacy provider, loaded into a private library context so the process's
+ * default context is not touched; the CBC-MAC and retail MAC are shared
+ * with FTCOS there); CBC, CMAC and SHA-256's compression are written out
+ * here so the unit tests can check them against OpenSSL's own.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
-#include <openssl/provider.h>
 #include <openssl/sha.h>
 
+#include "vt_cipher.h"
 #include "vt_os_epass2003.h"
-
-static OSSL_LIB_CTX *vte_libctx(void)
-{
-	static OSSL_LIB_CTX *ctx;
-	if (!ctx) {
-		OSSL_LIB_CTX *n = OSSL_LIB_CTX_new();
-		if (!n)
-			return NULL;
-		if (!OSSL_PROVIDER_load(n, "legacy") ||
-		    !OSSL_PROVIDER_load(n, "default")) {
-			OSSL_LIB_CTX_free(n);
-			return NULL;
-		}
-		ctx = n;
-	}
-	return ctx;
-}
 
 int vte_ecb(const char *alg, const uint8_t *key, int enc, const uint8_t *in,
 	    size_t len, uint8_t *out)
 {
-	OSSL_LIB_CTX *lc = vte_libctx();
-	if (!lc || len % 8 || len > INT32_MAX)
-		return -1;
-	EVP_CIPHER *ci = EVP_CIPHER_fetch(lc, alg, NULL);
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	int ok = 0, l1 = 0, l2 = 0;
-	if (ci && cx && EVP_CipherInit_ex2(cx, ci, key, NULL, enc, NULL) &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) &&
-	    EVP_CipherUpdate(cx, out, &l1, in, (int)len) &&
-	    EVP_CipherFinal_ex(cx, out + l1, &l2) && (size_t)(l1 + l2) == len)
-		ok = 1;
-	EVP_CIPHER_CTX_free(cx);
-	EVP_CIPHER_free(ci);
-	return ok ? 0 : -1;
+	return vt_ecb(alg, key, enc, in, len, out);
 }
 
 int vte_cbc(const char *alg, size_t bs, const uint8_t *key, const uint8_t *iv,
@@ -85,41 +56,13 @@ int vte_cbc(const char *alg, size_t bs, const uint8_t *key, const uint8_t *iv,
 int vte_mac_des(const uint8_t key[16], const uint8_t icv[8], const uint8_t *msg,
 		size_t len, uint8_t out[8])
 {
-	uint8_t h[8], t[8];
-	if (len == 0 || len % 8)
-		return -1;
-	memcpy(h, icv, 8);
-	for (size_t o = 0; o < len; o += 8) {
-		for (int i = 0; i < 8; i++)
-			t[i] = h[i] ^ msg[o + i];
-		if (vte_ecb("DES-ECB", key, 1, t, 8, h))
-			return -1;
-	}
-	/* final block: decrypt with K2, encrypt with K1 */
-	if (vte_ecb("DES-ECB", key + 8, 0, h, 8, t) ||
-	    vte_ecb("DES-ECB", key, 1, t, 8, out))
-		return -1;
-	vt_wipe(h, sizeof h);
-	vt_wipe(t, sizeof t);
-	return 0;
+	return vt_des_mac(key, 16, icv, msg, len, out);
 }
 
 int vte_mac_aes(const uint8_t key[16], const uint8_t icv[16],
 		const uint8_t *msg, size_t len, uint8_t out[16])
 {
-	uint8_t h[16], t[16];
-	if (len == 0 || len % 16)
-		return -1;
-	memcpy(h, icv, 16);
-	for (size_t o = 0; o < len; o += 16) {
-		for (int i = 0; i < 16; i++)
-			t[i] = h[i] ^ msg[o + i];
-		if (vte_ecb("AES-128-ECB", key, 1, t, 16, h))
-			return -1;
-	}
-	memcpy(out, h, 16);
-	vt_wipe(t, sizeof t);
-	return 0;
+	return vt_cbc_mac("AES-128-ECB", 16, key, icv, msg, len, out);
 }
 
 /* GF(2^128) doubling of RFC 4493 (subkey generation). */

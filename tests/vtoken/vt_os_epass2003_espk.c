@@ -28,10 +28,11 @@
  *     26nn ESPK/prvkNNNN        private key object (no secret in it)
  *     A0xx                      private key file, xx = 0x20 * NNNN
  *     80xx                      public key file (its modulus, 80 B4)
- *   Attribute stream: u32 type LE || u32 length LE || value; CK_ULONG as
- *   u32 LE, CK_BBOOL one byte, CKA_MODULUS with the leading 00 byte the
- *   vendor's tool writes, CKA_ID = SHA-1 of the modulus, vendor attribute
- *   0x80000100 = the key file's handle as u32 LE.
+ *   Attribute stream (vt_espk.h, shared with FTCOS): u32 type LE || u32
+ *   length LE || value; CK_ULONG as u32 LE, CK_BBOOL one byte. Ours:
+ *   CKA_MODULUS with the leading 00 byte the vendor's tool writes, CKA_ID
+ *   = SHA-1 of the modulus, vendor attribute 0x80000100 = the key file's
+ *   handle as u32 LE.
  *   Data files: read 00 (no SM, no PIN: certificates are read plain),
  *   update/delete 96. Private key: no read, use 16 (user level, plain or
  *   SM), update 96. Signing: MSE 00 22 41 B6 {80 01 82 81 02 A0 20},
@@ -41,27 +42,10 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
 
+#include "vt_espk.h"
 #include "vt_os_epass2003.h"
-
-#define CKA_CLASS 0x00u
-#define CKA_TOKEN 0x01u
-#define CKA_PRIVATE 0x02u
-#define CKA_LABEL 0x03u
-#define CKA_VALUE 0x11u
-#define CKA_CERTIFICATE_TYPE 0x80u
-#define CKA_KEY_TYPE 0x100u
-#define CKA_SUBJECT 0x101u
-#define CKA_ID 0x102u
-#define CKA_SENSITIVE 0x103u
-#define CKA_DECRYPT 0x105u
-#define CKA_SIGN 0x108u
-#define CKA_VERIFY 0x10Au
-#define CKA_MODULUS 0x120u
-#define CKA_PUBLIC_EXPONENT 0x122u
-#define CKA_VENDOR_KEY_HANDLE 0x80000100u
+#include "vt_perso.h"
 
 static const uint8_t acl_mf[8] = { 0x90, 0x98, 0xFF, 0x9F, 0xFF, 0xFF, 0xFF, 0xFF };
 static const uint8_t acl_df[8] = { 0x10, 0x96, 0xFF, 0x98, 0xFF, 0xFF, 0xFF, 0xFF };
@@ -69,71 +53,20 @@ static const uint8_t acl_data[8] = { 0x00, 0x96, 0xFF, 0x96, 0xFF, 0xFF, 0xFF, 0
 static const uint8_t acl_prkey[8] = { 0xFF, 0x96, 0x16, 0x96, 0xFF, 0xFF, 0xFF, 0xFF };
 static const uint8_t acl_pubkey[8] = { 0x10, 0x96, 0x10, 0x96, 0xFF, 0xFF, 0xFF, 0xFF };
 
-static int le32(vt_buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 24) };
-	return vt_buf_put(b, x, 4);
-}
-
-static int attr(vt_buf *b, uint32_t type, const void *v, size_t len)
-{
-	return le32(b, type) || le32(b, (uint32_t)len) || vt_buf_put(b, v, len);
-}
-
-static int attr_ulong(vt_buf *b, uint32_t type, uint32_t v)
-{
-	vt_buf t = { 0 };
-	int rc = le32(&t, v) || attr(b, type, t.p, 4);
-	vt_buf_free(&t);
-	return rc;
-}
-
-static int attr_bool(vt_buf *b, uint32_t type, int v)
-{
-	uint8_t x = v ? 1 : 0;
-	return attr(b, type, &x, 1);
-}
-
 typedef struct {
 	vte_card *c;
 	int df;
-	vt_buf index;
-	const char *lastdir;
+	vt_espk_index index;
 } espk;
 
-/* One index record; a directory entry (FFFF) first when dir changes. */
-static int index_rec(espk *e, uint16_t fid, const char *dir, const char *name,
-		     uint8_t read_ac, size_t used, size_t alloc)
-{
-	uint8_t rec[30] = { 0 };
-	if (!e->lastdir || strcmp(e->lastdir, dir)) {
-		rec[0] = rec[1] = 0xFF;
-		memcpy(rec + 2, dir, strlen(dir) > 10 ? 10 : strlen(dir));
-		rec[25] = read_ac;
-		if (vt_buf_put(&e->index, rec, 30))
-			return -1;
-		memset(rec, 0, sizeof rec);
-		e->lastdir = dir;
-	}
-	rec[0] = (uint8_t)fid;
-	rec[1] = (uint8_t)(fid >> 8);
-	memcpy(rec + 2, dir, strlen(dir) > 10 ? 10 : strlen(dir));
-	memcpy(rec + 12, name, strlen(name) > 13 ? 13 : strlen(name));
-	rec[25] = read_ac;
-	rec[26] = (uint8_t)used;
-	rec[27] = (uint8_t)(used >> 8);
-	rec[28] = (uint8_t)alloc;
-	rec[29] = (uint8_t)(alloc >> 8);
-	return vt_buf_put(&e->index, rec, 30);
-}
-
+/* A data file of DF 2003 and its index record (alloc at least its size). */
 static int add_file(espk *e, uint16_t fid, const char *dir, const char *name,
 		    const vt_buf *content, size_t alloc)
 {
 	if (alloc < content->len)
 		alloc = content->len;
-	return index_rec(e, fid, dir, name, acl_data[0], content->len, alloc) ||
+	return vt_espk_index_add(&e->index, fid, dir, name, acl_data[0], content->len,
+				 alloc) ||
 	       vte_p_ef(e->c, e->df, fid, alloc, acl_data, content->p, content->len) < 0;
 }
 
@@ -150,6 +83,14 @@ static int padded(vt_buf *b, const char *s, size_t width)
 	return 0;
 }
 
+static void put_le32(uint8_t x[4], uint32_t v)
+{
+	x[0] = (uint8_t)v;
+	x[1] = (uint8_t)(v >> 8);
+	x[2] = (uint8_t)(v >> 16);
+	x[3] = (uint8_t)(v >> 24);
+}
+
 int vte_espk_perso(vte_card *c, const vt_init_params *p)
 {
 	const char *label = p->label ? p->label : "ukey";
@@ -163,7 +104,7 @@ int vte_espk_perso(vte_card *c, const vt_init_params *p)
 	uint8_t dfn[16] = { 0 };
 	memcpy(dfn, "ENTERSAFE-ESPK", 14);
 	int mf = vte_p_df(c, -1, 0x3F00, (const uint8_t *)mfn, strlen(mfn), acl_mf);
-	espk e = { c, -1, { 0 }, NULL };
+	espk e = { c, -1, { { 0 }, NULL } };
 	e.df = mf < 0 ? -1 : vte_p_df(c, mf, 0x2003, dfn, 16, acl_df);
 	if (e.df < 0)
 		return -1;
@@ -196,66 +137,39 @@ int vte_espk_perso(vte_card *c, const vt_init_params *p)
 		return -1;
 	}
 	EVP_PKEY_free(key);
-	const unsigned char *cp = cert;
-	X509 *x = d2i_X509(NULL, &cp, (long)certlen);
 	unsigned char *subj = NULL;
-	int subjlen = x ? i2d_X509_NAME(X509_get_subject_name(x), &subj) : -1;
-	X509_free(x);
+	int subjlen = vt_perso_cert_subject(cert, certlen, &subj);
 
 	/* modulus as the vendor stores it: a leading 00 byte */
-	uint8_t mod[VTE_RSA_MAX + 1], id[SHA_DIGEST_LENGTH];
-	size_t mlen = pub->n.len + 1;
+	uint8_t mod[VTE_RSA_MAX + 1], hp[4], hs[4];
 	mod[0] = 0;
 	memcpy(mod + 1, pub->n.v, pub->n.len);
-	SHA1(pub->n.v, pub->n.len, id);
+	put_le32(hp, hpub);
+	put_le32(hs, hpriv);
+	vt_espk_cont k = { .name = cname, .mod = mod, .mod_len = pub->n.len + 1,
+			   .exp = pub->e.v, .exp_len = pub->e.len,
+			   .cert = cert, .cert_len = certlen,
+			   .subj = subj, .subj_len = subjlen > 0 ? (size_t)subjlen : 0,
+			   .pub_key = hp, .priv_key = hs, .key_len = 4 };
+	vt_espk_key_id(k.id, pub->n.v, pub->n.len);
 	char serial_hex[17];
-	for (int i = 0; i < 8; i++)
-		snprintf(serial_hex + 2 * i, 3, "%02X", c->serial[i]);
-	uint8_t cardid[16] = { 0 }, cmrec[86] = { 0 }, cmhead[32] = { 0 },
+	vt_espk_serial_hex(serial_hex, c->serial);
+	uint8_t cardid[16], cmrec[VT_ESPK_CMAP_REC], cmhead[32] = { 0 },
 		cmentry[24] = { 0 };
-	memcpy(cardid, c->serial, 8);
-	for (size_t i = 0; cname[i] && i < 39; i++)
-		cmrec[2 * i] = (uint8_t)cname[i];    /* UTF-16LE */
-	cmrec[80] = 0x03;                            /* valid | default */
-	cmrec[84] = (uint8_t)bits;
-	cmrec[85] = (uint8_t)(bits >> 8);
+	vt_espk_card_id(cardid, c->serial);
+	vt_espk_cmap_record(cmrec, cname, bits);
 	cmhead[0] = 1;                               /* one container */
-	cmentry[0] = (uint8_t)hpriv;
-	cmentry[1] = (uint8_t)(hpriv >> 8);
-	cmentry[4] = (uint8_t)hpub;
-	cmentry[5] = (uint8_t)(hpub >> 8);
+	put_le32(cmentry, hpriv);
+	put_le32(cmentry + 4, hpub);
 	vt_buf ti = { 0 }, cid = { 0 }, cmap = { 0 }, cmf = { 0 }, cf = { 0 },
 	       pk = { 0 }, sk = { 0 };
-	const vte_bn *ex = &pub->e;
 	int rc = subjlen <= 0 ||
 		 padded(&ti, label, 32) || padded(&ti, "EnterSafe", 32) ||
 		 vt_buf_put(&ti, serial_hex, 16) ||
 		 vt_buf_put(&cid, cardid, 16) ||
 		 vt_buf_put(&cmap, cmhead, 32) || vt_buf_put(&cmap, cmentry, 24) ||
 		 vt_buf_put(&cmf, cmrec, sizeof cmrec) ||
-		 attr_ulong(&cf, CKA_CLASS, 1) || attr_bool(&cf, CKA_TOKEN, 1) ||
-		 attr_ulong(&cf, CKA_CERTIFICATE_TYPE, 0) ||
-		 attr(&cf, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&cf, CKA_ID, id, sizeof id) ||
-		 attr(&cf, CKA_SUBJECT, subj, (size_t)subjlen) ||
-		 attr(&cf, CKA_VALUE, cert, certlen) ||
-		 attr_ulong(&pk, CKA_CLASS, 2) || attr_ulong(&pk, CKA_KEY_TYPE, 0) ||
-		 attr_bool(&pk, CKA_TOKEN, 1) ||
-		 attr(&pk, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&pk, CKA_ID, id, sizeof id) ||
-		 attr(&pk, CKA_MODULUS, mod, mlen) ||
-		 attr(&pk, CKA_PUBLIC_EXPONENT, ex->v, ex->len) ||
-		 attr_bool(&pk, CKA_VERIFY, 1) ||
-		 attr_ulong(&pk, CKA_VENDOR_KEY_HANDLE, hpub) ||
-		 attr_ulong(&sk, CKA_CLASS, 3) || attr_ulong(&sk, CKA_KEY_TYPE, 0) ||
-		 attr_bool(&sk, CKA_TOKEN, 1) || attr_bool(&sk, CKA_PRIVATE, 1) ||
-		 attr_bool(&sk, CKA_SENSITIVE, 1) ||
-		 attr(&sk, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&sk, CKA_ID, id, sizeof id) ||
-		 attr(&sk, CKA_MODULUS, mod, mlen) ||
-		 attr(&sk, CKA_PUBLIC_EXPONENT, ex->v, ex->len) ||
-		 attr_bool(&sk, CKA_SIGN, 1) || attr_bool(&sk, CKA_DECRYPT, 1) ||
-		 attr_ulong(&sk, CKA_VENDOR_KEY_HANDLE, hpriv) ||
+		 vt_espk_objects(&k, &cf, &pk, &sk) ||
 		 add_file(&e, 0x6F02, "tkinfdir", "tokeninfo", &ti, 0) ||
 		 add_file(&e, 0x6F03, "internal", "cardid", &cid, 16) ||
 		 add_file(&e, 0x6F04, "internal", "containermap", &cmap, 32 + 24 * 8) ||
@@ -265,14 +179,14 @@ int vte_espk_perso(vte_card *c, const vt_init_params *p)
 		 add_file(&e, 0x2601, "ESPK", "prvk0001", &sk, 0);
 	/* the index itself, with room for 32 records */
 	if (!rc) {
-		size_t used = e.index.len;
+		size_t used = e.index.rec.len;
 		rc = vte_p_ef(c, e.df, 0x6F01, used > 30 * 32 ? used : 30 * 32, acl_data,
-			      e.index.p, used) < 0;
+			      e.index.rec.p, used) < 0;
 	}
 	OPENSSL_free(subj);
 	OPENSSL_free(cert);
 	vt_buf_free(&ti); vt_buf_free(&cid); vt_buf_free(&cmap); vt_buf_free(&cmf);
-	vt_buf_free(&cf); vt_buf_free(&pk); vt_buf_free(&sk); vt_buf_free(&e.index);
+	vt_buf_free(&cf); vt_buf_free(&pk); vt_buf_free(&sk); vt_buf_free(&e.index.rec);
 	if (!rc && vte_mem_used(c) > VTE_MEM_LIMIT)
 		rc = -1;
 	if (rc)

@@ -80,7 +80,7 @@ static int bn_from_pkey(EVP_PKEY *k, const char *name, vte_bn *out)
 	return rc ? -1 : 0;
 }
 
-int vte_rsa_generate(vte_file *priv, vte_file *pub, unsigned bits)
+int vte_rsa_keygen(vte_file *priv, vte_file *pub, unsigned bits, EVP_PKEY **keep)
 {
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	if (!k)
@@ -90,8 +90,16 @@ int vte_rsa_generate(vte_file *priv, vte_file *pub, unsigned bits)
 		 bn_from_pkey(k, OSSL_PKEY_PARAM_RSA_D, &priv->d) ||
 		 (pub && (vte_bn_set(&pub->n, priv->n.v, priv->n.len) ||
 			  vte_bn_set(&pub->e, priv->e.v, priv->e.len)));
-	EVP_PKEY_free(k);
+	if (!rc && keep)
+		*keep = k;
+	else
+		EVP_PKEY_free(k);
 	return rc ? -1 : 0;
+}
+
+int vte_rsa_generate(vte_file *priv, vte_file *pub, unsigned bits)
+{
+	return vte_rsa_keygen(priv, pub, bits, NULL);
 }
 
 static int bits_ok(unsigned bits)

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "vt_der.h"
 #include "vt_os_epass2003.h"
 
 static size_t bsize(int model)
@@ -241,24 +242,6 @@ static size_t ber_len(const uint8_t *p, size_t avail, size_t *len)
 	return 0;
 }
 
-static size_t put_tl(uint8_t *p, uint8_t tag, size_t len)
-{
-	p[0] = tag;
-	if (len < 0x80) {
-		p[1] = (uint8_t)len;
-		return 2;
-	}
-	if (len < 0x100) {
-		p[1] = 0x81;
-		p[2] = (uint8_t)len;
-		return 3;
-	}
-	p[1] = 0x82;
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
-	return 4;
-}
-
 uint16_t vte_sm_unwrap(vte_card *c, const uint8_t *cmd, size_t len,
 		       vte_cmd *m, uint8_t *buf, size_t bufcap)
 {
@@ -376,7 +359,8 @@ size_t vte_sm_wrap(vte_card *c, uint8_t *rsp, size_t n)
 		pad[pl++] = 0x80;
 		while (pl % bs)
 			pad[pl++] = 0;
-		o = put_tl(tmp, 0x87, pl + 1);
+		tmp[0] = 0x87;
+		o = 1 + vt_der_len(tmp + 1, pl + 1);
 		tmp[o++] = 0x01;
 		if (vte_cbc(cipher(c->model), bs, c->sk_enc, NULL, 1, pad, pl, tmp + o))
 			return vt_sw(rsp, 0, 0x6F00);

@@ -27,92 +27,41 @@
  *     7201 prvk0001      CKA_CLASS, CKA_KEY_TYPE, CKA_TOKEN, CKA_PRIVATE,
  *                        CKA_SENSITIVE, CKA_LABEL, CKA_ID, CKA_MODULUS,
  *                        CKA_PUBLIC_EXPONENT, CKA_SIGN, CKA_DECRYPT, 0x80000100
- *   Attribute stream: u32 type LE || u32 length LE || value; CK_ULONG values
- *   (class, key type, certificate type) as u32 LE, booleans as one byte.
- *   CKA_ID = SHA-1 of the modulus (20 bytes). 0x80000100 = 1 byte, the key
- *   id (kid) to use in MSE (83 02 kid 22 / 2A). Key records live in DF 2003
- *   exactly as in the PKCS#15 layout (maintenance key kid 0, user PIN kid 1,
- *   SO PIN / PUK kid 2, RSA kid 1 usages 22/2A). Files are read-free; every
- *   update needs the user PIN (04).
+ *   Attribute stream (vt_espk.h, shared with ePass2003): u32 type LE ||
+ *   u32 length LE || value; CK_ULONG values (class, key type, certificate
+ *   type) as u32 LE, booleans as one byte. CKA_ID = SHA-1 of the modulus
+ *   (20 bytes). 0x80000100 = 1 byte, the key id (kid) to use in MSE
+ *   (83 02 kid 22 / 2A). Key records live in DF 2003 exactly as in the
+ *   PKCS#15 layout (maintenance key kid 0, user PIN kid 1, SO PIN / PUK
+ *   kid 2, RSA kid 1 usages 22/2A). Files are read-free; every update needs
+ *   the user PIN (04).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
 
+#include "vt_espk.h"
 #include "vt_os_ftcos.h"
-
-#define CKA_CLASS 0x00u
-#define CKA_TOKEN 0x01u
-#define CKA_PRIVATE 0x02u
-#define CKA_LABEL 0x03u
-#define CKA_VALUE 0x11u
-#define CKA_CERTIFICATE_TYPE 0x80u
-#define CKA_KEY_TYPE 0x100u
-#define CKA_SUBJECT 0x101u
-#define CKA_ID 0x102u
-#define CKA_SENSITIVE 0x103u
-#define CKA_DECRYPT 0x105u
-#define CKA_SIGN 0x108u
-#define CKA_VERIFY 0x10Au
-#define CKA_MODULUS 0x120u
-#define CKA_PUBLIC_EXPONENT 0x122u
-#define CKA_SERIAL_NUMBER 0x82u
-#define CKA_VENDOR_KEY_ID 0x80000100u
+#include "vt_perso.h"
 
 static const uint8_t ac_espk[10] = { 0x10, 0x04, 0x10, 0x10, 0x10,
 				     0x10, 0x10, 0x10, 0x10, 0x10 };
 
-static int put_le32(vt_buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 24) };
-	return vt_buf_put(b, x, 4);
-}
-
-static int attr(vt_buf *b, uint32_t type, const void *v, size_t len)
-{
-	return put_le32(b, type) || put_le32(b, (uint32_t)len) || vt_buf_put(b, v, len);
-}
-
-static int attr_ulong(vt_buf *b, uint32_t type, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 24) };
-	return attr(b, type, x, 4);
-}
-
-static int attr_bool(vt_buf *b, uint32_t type, int v)
-{
-	uint8_t x = v ? 1 : 0;
-	return attr(b, type, &x, 1);
-}
-
 typedef struct {
-	vt_buf index;
+	vt_espk_index index;
 	int df;
 	ft_card *c;
 } espk;
 
+/* A file of DF 2003 (directory "ESPK") and its index record. */
 static int add_file(espk *e, uint16_t fid, const char *name, const vt_buf *content,
 		    size_t alloc)
 {
 	if (alloc < content->len)
 		alloc = content->len;
-	uint8_t rec[30] = { 0 };
-	rec[0] = (uint8_t)fid;
-	rec[1] = (uint8_t)(fid >> 8);
-	memcpy(rec + 2, "ESPK", 4);
-	size_t nl = strlen(name);
-	memcpy(rec + 12, name, nl > 13 ? 13 : nl);
-	rec[25] = ac_espk[0];
-	rec[26] = (uint8_t)content->len;
-	rec[27] = (uint8_t)(content->len >> 8);
-	rec[28] = (uint8_t)alloc;
-	rec[29] = (uint8_t)(alloc >> 8);
-	if (vt_buf_put(&e->index, rec, 30))
+	if (vt_espk_index_add(&e->index, fid, "ESPK", name, ac_espk[0], content->len,
+			      alloc))
 		return -1;
 	return ft_p_add_ef(e->c, e->df, fid, alloc, ac_espk, 0, content->p,
 			   content->len) < 0 ? -1 : 0;
@@ -134,7 +83,7 @@ int ft_espk_perso(ft_card *c, const vt_init_params *p)
 		return -1;
 	}
 	int mf = ft_p_add_df(c, -1, 0x3F00, mf_name, 0x04, 0x11, 0x0300);
-	espk e = { { 0 }, -1, c };
+	espk e = { { { 0 }, NULL }, -1, c };
 	e.df = mf < 0 ? -1 : ft_p_add_df(c, mf, 0x2003, df_name, 0x30, 0x01, 16000);
 	if (e.df < 0)
 		return -1;
@@ -163,59 +112,34 @@ int ft_espk_perso(ft_card *c, const vt_init_params *p)
 	size_t certlen = 0;
 	if (ft_p_make_cert(p, priv, &cert, &certlen))
 		return -1;
-	uint8_t id[SHA_DIGEST_LENGTH], kid = 1;
-	SHA1(pub->rsa[RSA_N].v, pub->rsa[RSA_N].len, id);
-	const unsigned char *cp = cert;
-	X509 *x = d2i_X509(NULL, &cp, (long)certlen);
 	unsigned char *subj = NULL;
-	int subjlen = x ? i2d_X509_NAME(X509_get_subject_name(x), &subj) : -1;
-	X509_free(x);
+	int subjlen = vt_perso_cert_subject(cert, certlen, &subj);
 	char serial_hex[17];
-	for (int i = 0; i < 8; i++)
-		snprintf(serial_hex + 2 * i, 3, "%02X", c->serial[i]);
+	vt_espk_serial_hex(serial_hex, c->serial);
 	const ft_bn *n = &pub->rsa[RSA_N], *ex = &pub->rsa[RSA_E];
 	const char *cname = "ukey-container-0001";
+	/* vendor attribute 0x80000100: the key id, one byte */
+	uint8_t kid = 1;
+	vt_espk_cont kc = { .name = cname, .mod = n->v, .mod_len = n->len,
+			    .exp = ex->v, .exp_len = ex->len,
+			    .cert = cert, .cert_len = certlen,
+			    .subj = subj, .subj_len = subjlen > 0 ? (size_t)subjlen : 0,
+			    .pub_key = &kid, .priv_key = &kid, .key_len = 1 };
+	vt_espk_key_id(kc.id, n->v, n->len);
 	vt_buf ti = { 0 }, cid = { 0 }, cmap = { 0 }, cmf = { 0 }, cf = { 0 },
 	       pk = { 0 }, sk = { 0 };
-	uint8_t cardid[16] = { 0 }, rec[86] = { 0 };
-	memcpy(cardid, c->serial, 8);
-	for (size_t i = 0; cname[i] && i < 39; i++)
-		rec[2 * i] = (uint8_t)cname[i];          /* UTF-16LE */
-	rec[80] = 0x03;                                  /* valid | default */
-	rec[84] = (uint8_t)p->key_bits;
-	rec[85] = (uint8_t)(p->key_bits >> 8);
+	uint8_t cardid[16], rec[VT_ESPK_CMAP_REC];
+	vt_espk_card_id(cardid, c->serial);
+	vt_espk_cmap_record(rec, cname, p->key_bits);
 	int rc = subjlen <= 0 ||
-		 vt_buf_put(&e.index, "\xFF\xFF" "ESPK\0\0\0\0\0\0" "\0\0\0\0\0\0\0\0\0\0\0\0\0"
-			    "\x10\0\0\0\0", 30) ||
-		 attr(&ti, CKA_LABEL, label, strlen(label)) ||
-		 attr(&ti, CKA_SERIAL_NUMBER, serial_hex, 16) ||
+		 vt_espk_attr(&ti, VT_CKA_LABEL, label, strlen(label)) ||
+		 vt_espk_attr(&ti, VT_CKA_SERIAL_NUMBER, serial_hex, 16) ||
 		 vt_buf_put(&cid, cardid, 16) ||
-		 attr(&cmap, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&cmap, CKA_ID, id, sizeof id) ||
-		 attr(&cmap, CKA_VENDOR_KEY_ID, &kid, 1) ||
+		 vt_espk_attr(&cmap, VT_CKA_LABEL, cname, strlen(cname)) ||
+		 vt_espk_attr(&cmap, VT_CKA_ID, kc.id, sizeof kc.id) ||
+		 vt_espk_attr(&cmap, VT_CKA_VENDOR_KEY, &kid, 1) ||
 		 vt_buf_put(&cmf, rec, sizeof rec) ||
-		 attr_ulong(&cf, CKA_CLASS, 1) || attr_bool(&cf, CKA_TOKEN, 1) ||
-		 attr_ulong(&cf, CKA_CERTIFICATE_TYPE, 0) ||
-		 attr(&cf, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&cf, CKA_ID, id, sizeof id) ||
-		 attr(&cf, CKA_SUBJECT, subj, (size_t)subjlen) ||
-		 attr(&cf, CKA_VALUE, cert, certlen) ||
-		 attr_ulong(&pk, CKA_CLASS, 2) || attr_ulong(&pk, CKA_KEY_TYPE, 0) ||
-		 attr_bool(&pk, CKA_TOKEN, 1) ||
-		 attr(&pk, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&pk, CKA_ID, id, sizeof id) ||
-		 attr(&pk, CKA_MODULUS, n->v, n->len) ||
-		 attr(&pk, CKA_PUBLIC_EXPONENT, ex->v, ex->len) ||
-		 attr_bool(&pk, CKA_VERIFY, 1) || attr(&pk, CKA_VENDOR_KEY_ID, &kid, 1) ||
-		 attr_ulong(&sk, CKA_CLASS, 3) || attr_ulong(&sk, CKA_KEY_TYPE, 0) ||
-		 attr_bool(&sk, CKA_TOKEN, 1) || attr_bool(&sk, CKA_PRIVATE, 1) ||
-		 attr_bool(&sk, CKA_SENSITIVE, 1) ||
-		 attr(&sk, CKA_LABEL, cname, strlen(cname)) ||
-		 attr(&sk, CKA_ID, id, sizeof id) ||
-		 attr(&sk, CKA_MODULUS, n->v, n->len) ||
-		 attr(&sk, CKA_PUBLIC_EXPONENT, ex->v, ex->len) ||
-		 attr_bool(&sk, CKA_SIGN, 1) || attr_bool(&sk, CKA_DECRYPT, 1) ||
-		 attr(&sk, CKA_VENDOR_KEY_ID, &kid, 1) ||
+		 vt_espk_objects(&kc, &cf, &pk, &sk) ||
 		 add_file(&e, 0x6F02, "tokeninfo", &ti, 256) ||
 		 add_file(&e, 0x6F03, "cardid", &cid, 16) ||
 		 add_file(&e, 0x6F04, "containermap", &cmap, 256) ||
@@ -225,14 +149,14 @@ int ft_espk_perso(ft_card *c, const vt_init_params *p)
 		 add_file(&e, 0x7201, "prvk0001", &sk, 0);
 	/* the index itself: 16 records of room */
 	if (!rc) {
-		size_t used = e.index.len;
+		size_t used = e.index.rec.len;
 		rc = ft_p_add_ef(c, e.df, 0x6F01, 30 * 16 > used ? 30 * 16 : used, ac_espk,
-				 0, e.index.p, used) < 0;
+				 0, e.index.rec.p, used) < 0;
 	}
 	OPENSSL_free(subj);
 	OPENSSL_free(cert);
 	vt_buf_free(&ti); vt_buf_free(&cid); vt_buf_free(&cmap); vt_buf_free(&cmf);
-	vt_buf_free(&cf); vt_buf_free(&pk); vt_buf_free(&sk); vt_buf_free(&e.index);
+	vt_buf_free(&cf); vt_buf_free(&pk); vt_buf_free(&sk); vt_buf_free(&e.index.rec);
 	if (rc)
 		fprintf(stderr, "ukey-vtoken: espk personalisation failed\n");
 	return rc ? -1 : 0;

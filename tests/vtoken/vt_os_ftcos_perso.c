@@ -3,10 +3,10 @@
  * the card state, the PKCS#15 layout OpenSC's entersafe profile writes (same
  * FIDs, sizes, access conditions and key records as the reference traces),
  * with an RSA key pair generated "on card" (kid 1), its public key in 3000
- * and a certificate in 3100. The DER is our own encoding. */
+ * and a certificate in 3100. The DER is our own encoding (vt_p15.[ch],
+ * shared with ePass2003). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -15,12 +15,10 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "vt_der.h"
 #include "vt_os_ftcos.h"
-#include "vt_pem.h"
+#include "vt_p15.h"
+#include "vt_perso.h"
 
-static const uint8_t p15_aid[12] = { 0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
-				     0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35 };
 static const uint8_t ac_free[10] = { 0x10, 0x10, 0x10, 0x10, 0x10,
 				     0x10, 0x10, 0x10, 0x10, 0x10 };
 /* read free, update "needs PIN" written as 00 as OpenSC does */
@@ -49,21 +47,18 @@ int ft_p_add_ef(ft_card *c, int parent, uint16_t fid, size_t size,
 		  const uint8_t ac[10], uint16_t attr, const uint8_t *content,
 		  size_t clen)
 {
-	if (size > 0xFFFF || clen > size)
+	uint8_t *body = vt_perso_ef_body(size, content, clen);
+	int i = body ? ft_new_file(c, (uint16_t)parent, fid, 0) : -1;
+	if (i < 0) {
+		free(body);
 		return -1;
-	int i = ft_new_file(c, (uint16_t)parent, fid, 0);
-	if (i < 0)
-		return -1;
+	}
 	ft_file *f = &c->files[i];
 	f->size = (uint16_t)size;
-	f->data = calloc(1, size ? size : 1);
-	if (!f->data)
-		return -1;
+	f->data = body;
 	f->attr[0] = (uint8_t)(attr >> 8);
 	f->attr[1] = (uint8_t)attr;
 	memcpy(f->ac, ac, 10);
-	if (clen)
-		memcpy(f->data, content, clen);
 	return i;
 }
 
@@ -121,194 +116,32 @@ static EVP_PKEY *key_from_record(const ft_key *k, int with_private)
 	return pk;
 }
 
-/* DER certificate for the card key, issued by the CA (or self-signed). */
+/* DER certificate for the card key, issued by the CA (or self-signed):
+ * vt_perso_cert with FTCOS's default CN and the key rebuilt from its
+ * records. */
 int ft_p_make_cert(const vt_init_params *p, const ft_key *priv,
-		     uint8_t **der, size_t *dlen)
+		   uint8_t **der, size_t *dlen)
 {
-	EVP_PKEY *pub = key_from_record(priv, 0), *signer = NULL;
-	X509 *x = X509_new(), *ca = NULL;
-	X509_NAME *name = X509_NAME_new();
-	BIGNUM *sn = BN_new();
-	int rc = -1;
-	const char *cn = p->subject_cn ? p->subject_cn : "ukey virtual token";
-	if (!pub || !x || !name || !sn)
-		goto out;
-	if (p->ca_cert_path || p->ca_key_path) {
-		if (!p->ca_cert_path || !p->ca_key_path) {
-			fprintf(stderr, "ukey-vtoken: --ca-cert and --ca-key go together\n");
-			goto out;
-		}
-		ca = vt_pem_read_cert(p->ca_cert_path);
-		signer = vt_pem_read_key(p->ca_key_path);
-		if (!ca || !signer) {
-			fprintf(stderr, "ukey-vtoken: cannot read the CA certificate or key\n");
-			goto out;
-		}
-	} else {
-		signer = key_from_record(priv, 1);
-		if (!signer)
-			goto out;
-	}
-	long days_left = p->days_left ? p->days_left : 365;
-	long days_valid = p->days_valid ? p->days_valid : days_left + 1;
-	time_t now = time(NULL);
-	if (!BN_rand(sn, 120, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ||
-	    !BN_to_ASN1_INTEGER(sn, X509_get_serialNumber(x)) ||
-	    !X509_set_version(x, 2) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-					(const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_subject_name(x, name) ||
-	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
-	    !X509_time_adj_ex(X509_getm_notAfter(x), (int)days_left, 0, &now) ||
-	    !X509_time_adj_ex(X509_getm_notBefore(x), (int)(days_left - days_valid),
-			      0, &now) ||
-	    !X509_set_pubkey(x, pub) || !X509_sign(x, signer, EVP_sha256()))
-		goto out;
-	unsigned char *buf = NULL;
-	int n = i2d_X509(x, &buf);
-	if (n <= 0)
-		goto out;
-	*der = buf;
-	*dlen = (size_t)n;
-	rc = 0;
-out:
-	if (rc)
-		fprintf(stderr, "ukey-vtoken: cannot make the certificate\n");
+	EVP_PKEY *pub = key_from_record(priv, 0), *own = NULL;
+	if (pub && !p->ca_cert_path && !p->ca_key_path)
+		own = key_from_record(priv, 1);
+	int rc = vt_perso_cert(p, pub, own, "ukey virtual token", der, dlen);
 	EVP_PKEY_free(pub);
-	EVP_PKEY_free(signer);
-	X509_free(x);
-	X509_free(ca);
-	X509_NAME_free(name);
-	BN_free(sn);
+	EVP_PKEY_free(own);
 	return rc;
 }
 
 /* --- PKCS#15 objects --------------------------------------------------- */
 
-static int common_obj(vt_buf *o, const char *label, uint8_t flags, int auth_id)
-{
-	vt_buf in = { 0 };
-	uint8_t f = flags;
-	uint8_t a = (uint8_t)auth_id;
-	int rc = vt_der_utf8(&in, label) ||
-		 vt_der_bits(&in, 6, &f, 1) ||
-		 (auth_id > 0 && vt_der_tlv(&in, 0x04, &a, 1));
-	if (rc) {
-		vt_buf_free(&in);
-		return -1;
-	}
-	return vt_der_wrap(o, 0x30, &in);
-}
-
-static int aodf_pin(vt_buf *o, const char *label, uint8_t id, uint8_t ref,
-		    int puk)
-{
-	static const uint8_t path[4] = { 0x3F, 0x00, 0x50, 0x15 };
-	vt_buf e = { 0 }, ca = { 0 }, attrs = { 0 }, seq = { 0 }, a1 = { 0 };
-	/* PinFlags: local, initialized, needs-padding (+ unblockingPin, bit 6) */
-	uint8_t flags_pin = 0x4C, flags_puk[1] = { 0x4E };
-	uint8_t pad = 0;
-	int rc = common_obj(&e, label, 0xC0, 0) ||
-		 vt_der_tlv(&ca, 0x04, &id, 1) || vt_der_wrap(&e, 0x30, &ca) ||
-		 (puk ? vt_der_bits(&seq, 1, flags_puk, 1)
-		      : vt_der_bits(&seq, 2, &flags_pin, 1)) ||
-		 vt_der_tlv(&seq, 0x0A, "\x01", 1) ||   /* ascii-numeric */
-		 vt_der_int(&seq, 4) || vt_der_int(&seq, 16) ||
-		 vt_der_int(&seq, 16) ||
-		 vt_der_tlv(&seq, 0x80, &ref, 1) ||     /* pinReference */
-		 vt_der_tlv(&seq, 0x04, &pad, 1) ||     /* padChar */
-		 vt_der_path(&seq, path, 4) ||
-		 vt_der_wrap(&attrs, 0x30, &seq) ||
-		 vt_der_wrap(&a1, 0xA1, &attrs) ||
-		 vt_buf_put(&e, a1.p, a1.len);
-	vt_buf_free(&a1);
-	vt_buf_free(&attrs);
-	vt_buf_free(&seq);
-	vt_buf_free(&ca);
-	if (rc) {
-		vt_buf_free(&e);
-		return -1;
-	}
-	return vt_der_wrap(o, 0x30, &e);
-}
-
+/* PrKDF / PuKDF entry of key id 01: the private key is key reference 1 of
+ * the application DF's key store (path 3F00/5015), the public one EF 3000;
+ * the private key needs the user PIN (auth id 01) when there is one. */
 static int key_entry(vt_buf *o, int private_key, unsigned bits, int has_pin)
 {
-	static const uint8_t df_path[4] = { 0x3F, 0x00, 0x50, 0x15 };
 	static const uint8_t pub_path[6] = { 0x3F, 0x00, 0x50, 0x15, 0x30, 0x00 };
-	vt_buf e = { 0 }, cls = { 0 }, seq = { 0 }, inner = { 0 }, a1 = { 0 };
-	uint8_t id = 1;
-	uint8_t usage_priv = 0x74, usage_pub = 0x8B, access = 0xB8;
-	int rc = common_obj(&e, private_key ? "Private Key" : "Public Key",
-			    private_key ? 0xC0 : 0x40,
-			    private_key && has_pin ? 1 : 0) ||
-		 vt_der_tlv(&cls, 0x04, &id, 1) ||
-		 (private_key ? vt_der_bits(&cls, 2, &usage_priv, 1)
-			      : vt_der_bits(&cls, 0, &usage_pub, 1)) ||
-		 (private_key ? vt_der_bits(&cls, 3, &access, 1)
-			      : vt_der_tlv(&cls, 0x01, "\x00", 1)) ||
-		 vt_der_int(&cls, private_key ? 1 : 0) ||
-		 vt_der_wrap(&e, 0x30, &cls) ||
-		 (private_key ? vt_der_path(&inner, df_path, 4)
-			      : vt_der_path(&inner, pub_path, 6)) ||
-		 vt_der_int(&inner, bits) ||
-		 vt_der_wrap(&seq, 0x30, &inner) ||
-		 vt_der_wrap(&a1, 0xA1, &seq) ||
-		 vt_buf_put(&e, a1.p, a1.len);
-	vt_buf_free(&a1);
-	if (rc) {
-		vt_buf_free(&e);
-		return -1;
-	}
-	return vt_der_wrap(o, 0x30, &e);
-}
-
-static int cert_entry(vt_buf *o)
-{
-	static const uint8_t path[6] = { 0x3F, 0x00, 0x50, 0x15, 0x31, 0x00 };
-	vt_buf e = { 0 }, cls = { 0 }, inner = { 0 }, seq = { 0 }, a1 = { 0 };
-	uint8_t id = 1;
-	int rc = common_obj(&e, "Certificate", 0x40, 0) ||
-		 vt_der_tlv(&cls, 0x04, &id, 1) || vt_der_wrap(&e, 0x30, &cls) ||
-		 vt_der_path(&inner, path, 6) ||
-		 vt_der_wrap(&seq, 0x30, &inner) ||
-		 vt_der_wrap(&a1, 0xA1, &seq) ||
-		 vt_buf_put(&e, a1.p, a1.len);
-	vt_buf_free(&a1);
-	if (rc) {
-		vt_buf_free(&e);
-		return -1;
-	}
-	return vt_der_wrap(o, 0x30, &e);
-}
-
-static int odf_entry(vt_buf *o, uint8_t tag, uint16_t fid)
-{
-	uint8_t path[6] = { 0x3F, 0x00, 0x50, 0x15, (uint8_t)(fid >> 8), (uint8_t)fid };
-	vt_buf in = { 0 };
-	if (vt_der_path(&in, path, 6)) {
-		vt_buf_free(&in);
-		return -1;
-	}
-	return vt_der_wrap(o, tag, &in);
-}
-
-static int parse_serial(const char *s, uint8_t out[8])
-{
-	memset(out, 0, 8);
-	size_t l = strlen(s);
-	if (l == 0 || l > 16 || l % 2)
-		return -1;
-	for (size_t i = 0; i < l; i += 2) {
-		unsigned v;
-		char t[3] = { s[i], s[i + 1], 0 };
-		char *end;
-		v = (unsigned)strtoul(t, &end, 16);
-		if (*end)
-			return -1;
-		out[8 - l / 2 + i / 2] = (uint8_t)v;
-	}
-	return 0;
+	return private_key ? vt_p15_key_entry(o, 1, bits, has_pin ? 1 : 0, 1,
+					      vt_p15_app_path, sizeof vt_p15_app_path)
+			   : vt_p15_key_entry(o, 0, bits, 0, 0, pub_path, sizeof pub_path);
 }
 
 static int perso_pkcs15(ft_card *c, const vt_init_params *p)
@@ -316,18 +149,15 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 	const char *label = p->label ? p->label : "ukey";
 	uint8_t mf_name[16] = { 0 }, df_name[16];
 	memcpy(mf_name + 8, c->serial, 8);
-	memcpy(df_name, p15_aid, 12);
+	memcpy(df_name, vt_p15_aid, 12);
 	memcpy(df_name + 12, "\x00\x00\x10\x10", 4);
 	int mf = ft_p_add_df(c, -1, 0x3F00, mf_name, 0x04, 0x11, 0x0300);
 	if (mf < 0)
 		return -1;
 	int rc = 0;
 	/* EF.DIR */
-	vt_buf dir = { 0 }, app = { 0 };
-	static const uint8_t app_path[4] = { 0x3F, 0x00, 0x50, 0x15 };
-	rc = vt_der_tlv(&app, 0x4F, p15_aid, 12) ||
-	     vt_der_tlv(&app, 0x50, label, strlen(label)) ||
-	     vt_der_tlv(&app, 0x51, app_path, 4) || vt_der_wrap(&dir, 0x61, &app) ||
+	vt_buf dir = { 0 };
+	rc = vt_p15_dir_record(&dir, label) ||
 	     ft_p_add_ef(c, mf, 0x2F00, 128, ac_free, 0, dir.p, dir.len) < 0;
 	vt_buf_free(&dir);
 	int df = rc ? -1 : ft_p_add_df(c, mf, 0x5015, df_name, 0x30, 0x01, 16000);
@@ -366,28 +196,14 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 	/* PKCS#15 files, sizes and ACs as OpenSC's entersafe profile */
 	if (ft_p_add_ef(c, df, 0xFFFD, 2560, ac_free, 0x1580, NULL, 0) < 0)
 		return -1;
-	vt_buf odf = { 0 }, ti = { 0 }, tis = { 0 }, aodf = { 0 }, prkdf = { 0 },
-	       pukdf = { 0 }, cdf = { 0 }, lu = { 0 };
+	vt_p15_files d = { 0 };
 	unsigned bits = p->key_bits;
-	uint8_t flags = 0x60;  /* loginRequired, prnGeneration */
-	/* lastUpdate [5] GeneralizedTime, as OpenSC's pkcs15-init writes it:
-	 * the change marker a host may key its directory cache on. */
-	char when[16];
-	time_t now = time(NULL);
-	struct tm tmv;
-	if (!gmtime_r(&now, &tmv) || strftime(when, sizeof(when), "%Y%m%d%H%M%SZ", &tmv) != 15)
-		return -1;
-	rc = odf_entry(&odf, 0xA8, 0x4401) ||
-	     (bits && (odf_entry(&odf, 0xA0, 0x4402) || odf_entry(&odf, 0xA1, 0x4403) ||
-		       odf_entry(&odf, 0xA4, 0x4404))) ||
-	     vt_der_int(&tis, 0) || vt_der_tlv(&tis, 0x04, c->serial, 8) ||
-	     vt_der_utf8(&tis, "EnterSafe") ||
-	     vt_der_tlv(&tis, 0x80, label, strlen(label)) ||
-	     vt_der_bits(&tis, 5, &flags, 1) || vt_der_tlv(&lu, 0x18, when, 15) ||
-	     vt_der_wrap(&tis, 0xA5, &lu) || vt_der_wrap(&ti, 0x30, &tis) ||
-	     (has_pin && aodf_pin(&aodf, "UserPIN", 1, 1, 0)) ||
+	/* TokenInfo flags: loginRequired, prnGeneration */
+	rc = vt_p15_odf(&d.odf, bits != 0) ||
+	     vt_p15_token_info(&d.token_info, c->serial, "EnterSafe", label, 5, 0x60) ||
+	     (has_pin && vt_p15_aodf_pin(&d.aodf, "UserPIN", 1, 1, 0)) ||
 	     (has_pin && p->so_pin && *p->so_pin &&
-	      aodf_pin(&aodf, "UserPUK", 2, 2, 1));
+	      vt_p15_aodf_pin(&d.aodf, "UserPUK", 2, 2, 1));
 	if (!rc && bits) {
 		if (bits != 1024 && bits != 2048) {
 			fprintf(stderr, "ukey-vtoken: --key-bits must be 1024 or 2048\n");
@@ -407,18 +223,19 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 			publen = pk ? i2d_PublicKey(pk, &pubder) : -1;
 			EVP_PKEY_free(pk);
 			rc = publen <= 0 || ft_p_make_cert(p, priv, &cert, &certlen) ||
-			     key_entry(&prkdf, 1, bits, has_pin) ||
-			     key_entry(&pukdf, 0, bits, has_pin) || cert_entry(&cdf);
+			     key_entry(&d.prkdf, 1, bits, has_pin) ||
+			     key_entry(&d.pukdf, 0, bits, has_pin) || vt_p15_cert_entry(&d.cdf);
 		}
 	}
 	if (!rc)
-		rc = ft_p_add_ef(c, df, 0x5031, 256, ac_p15, 0, odf.p, odf.len) < 0 ||
-		     ft_p_add_ef(c, df, 0x5032, 128, ac_p15, 0, ti.p, ti.len) < 0 ||
+		rc = ft_p_add_ef(c, df, 0x5031, 256, ac_p15, 0, d.odf.p, d.odf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x5032, 128, ac_p15, 0, d.token_info.p,
+				 d.token_info.len) < 0 ||
 		     ft_p_add_ef(c, df, 0x5033, 128, ac_p15, 0, NULL, 0) < 0 ||
-		     ft_p_add_ef(c, df, 0x4401, 256, ac_p15, 0, aodf.p, aodf.len) < 0 ||
-		     ft_p_add_ef(c, df, 0x4402, 256, ac_p15, 0, prkdf.p, prkdf.len) < 0 ||
-		     ft_p_add_ef(c, df, 0x4403, 256, ac_p15, 0, pukdf.p, pukdf.len) < 0 ||
-		     ft_p_add_ef(c, df, 0x4404, 512, ac_p15, 0, cdf.p, cdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4401, 256, ac_p15, 0, d.aodf.p, d.aodf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4402, 256, ac_p15, 0, d.prkdf.p, d.prkdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4403, 256, ac_p15, 0, d.pukdf.p, d.pukdf.len) < 0 ||
+		     ft_p_add_ef(c, df, 0x4404, 512, ac_p15, 0, d.cdf.p, d.cdf.len) < 0 ||
 		     ft_p_add_ef(c, df, 0x4405, 256, ac_p15, 0, NULL, 0) < 0 ||
 		     (bits && (ft_p_add_ef(c, df, 0x3000, (size_t)publen, ac_p15, 0, pubder,
 				      (size_t)publen) < 0 ||
@@ -426,13 +243,7 @@ static int perso_pkcs15(ft_card *c, const vt_init_params *p)
 				      certlen) < 0));
 	OPENSSL_free(cert);
 	OPENSSL_free(pubder);
-	vt_buf_free(&odf);
-	vt_buf_free(&ti);
-	vt_buf_free(&lu);
-	vt_buf_free(&aodf);
-	vt_buf_free(&prkdf);
-	vt_buf_free(&pukdf);
-	vt_buf_free(&cdf);
+	vt_p15_files_free(&d);
 	if (rc)
 		fprintf(stderr, "ukey-vtoken: personalisation failed (sizes or memory)\n");
 	return rc ? -1 : 0;
@@ -444,22 +255,13 @@ int ft_perso(ft_card *c, const vt_init_params *p)
 		fprintf(stderr, "ukey-vtoken: token already personalised\n");
 		return -1;
 	}
-	if (p->serial && parse_serial(p->serial, c->serial)) {
-		fprintf(stderr, "ukey-vtoken: --serial wants up to 16 hex digits\n");
+	if (p->serial ? vt_perso_serial(p->serial, c->serial)
+		      : RAND_bytes(c->serial, 8) != 1)
 		return -1;
-	} else if (!p->serial && RAND_bytes(c->serial, 8) != 1) {
+	int layout = vt_perso_layout(p->layout);
+	if (layout < 0)
 		return -1;
-	}
-	int rc;
-	if (!p->layout || !strcmp(p->layout, "pkcs15")) {
-		rc = perso_pkcs15(c, p);
-	} else if (!strcmp(p->layout, "espk")) {
-		rc = ft_espk_perso(c, p);
-	} else {
-		fprintf(stderr, "ukey-vtoken: unknown layout '%s' (pkcs15, espk)\n",
-			p->layout);
-		return -1;
-	}
+	int rc = layout == VT_LAYOUT_ESPK ? ft_espk_perso(c, p) : perso_pkcs15(c, p);
 	c->cur_df = c->files[0].used ? 0 : FT_NONE;
 	c->cur_ef = FT_NONE;
 	return rc;

@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "vt_der.h"
 #include "vt_os_ftcos.h"
 
 size_t ft_mse(ft_card *c, const uint8_t *cmd, size_t lc, const uint8_t *data,
@@ -180,23 +181,6 @@ size_t ft_generate_or_import(ft_card *c, const uint8_t *cmd, size_t lc,
 	return vt_sw(rsp, 0, 0x9000);
 }
 
-static size_t put_len(uint8_t *p, size_t len)
-{
-	if (len < 0x80) {
-		p[0] = (uint8_t)len;
-		return 1;
-	}
-	if (len < 0x100) {
-		p[0] = 0x81;
-		p[1] = (uint8_t)len;
-		return 2;
-	}
-	p[0] = 0x82;
-	p[1] = (uint8_t)(len >> 8);
-	p[2] = (uint8_t)len;
-	return 3;
-}
-
 size_t ft_read_pubkey(ft_card *c, const uint8_t *cmd, uint8_t *rsp)
 {
 	if (cmd[2] != FT_USAGE_RSA_PUB)
@@ -214,7 +198,7 @@ size_t ft_read_pubkey(ft_card *c, const uint8_t *cmd, uint8_t *rsp)
 	for (size_t i = 0; i < elen; i++)      /* little-endian, zero-padded */
 		rsp[o++] = i < e->len ? e->v[e->len - 1 - i] : 0;
 	rsp[o++] = 0x4E;
-	o += put_len(rsp + o, n->len);
+	o += vt_der_len(rsp + o, n->len);
 	for (size_t i = 0; i < n->len; i++)
 		rsp[o++] = n->v[n->len - 1 - i];
 	return vt_sw(rsp, o, 0x9000);

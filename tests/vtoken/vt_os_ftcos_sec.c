@@ -1,58 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* FTCOS security: GET CHALLENGE, the MACs of the administration commands,
  * key records (INSTALL F0, WRITE KEY F4) and PIN checks with persistent
- * retry counters. DES comes from OpenSSL's legacy provider, loaded into a
- * private library context so the process's default context is untouched. */
+ * retry counters. DES and the MACs come from vt_cipher.[ch] (OpenSSL's
+ * legacy provider in a private library context, shared with ePass2003). */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/provider.h>
 #include <openssl/rand.h>
 
+#include "vt_cipher.h"
 #include "vt_os_ftcos.h"
-
-static OSSL_LIB_CTX *ft_libctx(void)
-{
-	static OSSL_LIB_CTX *ctx;
-	if (!ctx) {
-		OSSL_LIB_CTX *n = OSSL_LIB_CTX_new();
-		if (!n)
-			return NULL;
-		if (!OSSL_PROVIDER_load(n, "legacy") ||
-		    !OSSL_PROVIDER_load(n, "default")) {
-			OSSL_LIB_CTX_free(n);
-			return NULL;
-		}
-		ctx = n;
-	}
-	return ctx;
-}
-
-/* ECB over whole blocks with a cipher fetched from the private context. */
-static int ecb(const char *alg, const uint8_t *key, int enc, const uint8_t *in,
-	       size_t len, uint8_t *out)
-{
-	OSSL_LIB_CTX *lc = ft_libctx();
-	if (!lc || len % 8 || len > INT32_MAX)
-		return -1;
-	EVP_CIPHER *ci = EVP_CIPHER_fetch(lc, alg, NULL);
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	int ok = 0, l1 = 0, l2 = 0;
-	if (ci && cx && EVP_CipherInit_ex2(cx, ci, key, NULL, enc, NULL) &&
-	    EVP_CIPHER_CTX_set_padding(cx, 0) &&
-	    EVP_CipherUpdate(cx, out, &l1, in, (int)len) &&
-	    EVP_CipherFinal_ex(cx, out + l1, &l2) && (size_t)(l1 + l2) == len)
-		ok = 1;
-	EVP_CIPHER_CTX_free(cx);
-	EVP_CIPHER_free(ci);
-	return ok ? 0 : -1;
-}
 
 int ft_3des_ecb(const uint8_t key[16], int enc, const uint8_t *in, size_t len,
 		uint8_t *out)
 {
-	return ecb("DES-EDE-ECB", key, enc, in, len, out);
+	return vt_ecb("DES-EDE-ECB", key, enc, in, len, out);
 }
 
 /* MAC input = hdr4 || Lc || data, padded 80 00..; IV = challenge.
@@ -63,7 +25,7 @@ int ft_mac(const uint8_t *key, size_t keylen, const uint8_t iv[8],
 {
 	if ((keylen != 8 && keylen != 16) || datalen > 512 || lc_total > 255)
 		return -1;
-	uint8_t buf[528], h[8], t[8];
+	uint8_t buf[528], h[8];
 	size_t n = 0;
 	memcpy(buf, hdr4, 4);
 	buf[4] = (uint8_t)lc_total;
@@ -73,21 +35,10 @@ int ft_mac(const uint8_t *key, size_t keylen, const uint8_t iv[8],
 	buf[n++] = 0x80;
 	while (n % 8)
 		buf[n++] = 0;
-	memcpy(h, iv, 8);
-	int rc = 0;
-	for (size_t o = 0; o < n && !rc; o += 8) {
-		for (int i = 0; i < 8; i++)
-			t[i] = h[i] ^ buf[o + i];
-		rc = ecb("DES-ECB", key, 1, t, 8, h);
-	}
-	if (!rc && keylen == 16) {
-		rc = ecb("DES-ECB", key + 8, 0, h, 8, t) ||
-		     ecb("DES-ECB", key, 1, t, 8, h);
-	}
+	int rc = vt_des_mac(key, keylen, iv, buf, n, h);
 	if (!rc)
 		memcpy(mac4, h, 4);
 	vt_wipe(buf, sizeof buf);
-	vt_wipe(t, sizeof t);
 	vt_wipe(h, sizeof h);
 	return rc;
 }

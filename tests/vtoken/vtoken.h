@@ -14,6 +14,12 @@
  *   vt_os_ftcos*.c   the FTCOS (entersafe) card OS
  *   vt_os_gmt0017*.c the Watchdata / GM/T 0017 card OS
  *   vt_os_epass2003*.c the Feitian ePass2003 card OS (secure messaging)
+ *   shared by the two Feitian OSes (FTCOS, ePass2003), each keeping its
+ *   own FIDs, access bytes, key records and command dialect:
+ *     vt_der.[ch]    DER writer        vt_p15.[ch]    PKCS#15 DER pieces
+ *     vt_espk.[ch]   ESPK attribute streams, index records, container files
+ *     vt_perso.[ch]  --serial, --layout, EF bodies, the card certificate
+ *     vt_cipher.[ch] ECB through OpenSSL, CBC-MAC, ISO 9797-1 DES MACs
  */
 #ifndef UKEY_VTOKEN_H
 #define UKEY_VTOKEN_H
