@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * apdu/apdu_sm_aes.h — more secure-messaging primitives, beside the DES/SM4
- * ones of apdu.h: AES-128 (ECB, CBC, CMAC as in NIST SP 800-38B / RFC 4493),
- * two-key 3DES in CBC mode, and the SHA-256 compression state after whole
- * 64-byte blocks (for cards that finish a hash themselves: PSO HASH with an
- * intermediate state). Cards using GlobalPlatform SCP01/SCP03-style SM
- * (Feitian ePass2003) need them.
+ * ones of apdu.h: AES-128 (ECB, CBC, CMAC as in NIST SP 800-38B / RFC 4493)
+ * and two-key 3DES in CBC mode. Cards using GlobalPlatform SCP01/SCP03-style
+ * SM (Feitian ePass2003) need them. (The SHA-256 midstate a card finishes
+ * with PSO HASH is the host's: p11/p11_sha256.c.)
  *
  * AES and 3DES are taken from OpenSSL 3's default provider through the
  * default library context (fetched per call, no global state is kept);
- * nothing here loads or configures providers. SHA-256 block processing is
- * plain C (FIPS 180-4), as OpenSSL 3 exposes no intermediate state.
+ * nothing here loads or configures providers.
  */
 #ifndef UKEY_APDU_SM_AES_H
 #define UKEY_APDU_SM_AES_H
@@ -38,18 +36,6 @@ ukey_rv ukey_aes128_cmac(const uint8_t key[16], const uint8_t *data,
  * multiple of 8; in-place allowed. */
 ukey_rv ukey_3des2_cbc(const uint8_t key[16], const uint8_t iv[8], int enc,
 		       const uint8_t *in, size_t len, uint8_t *out);
-
-/* SHA-256: the chaining state after processing the first nblocks 64-byte
- * blocks of data (no padding), as 8 big-endian 32-bit words (32 bytes).
- * nblocks 0 gives the initial value H(0). */
-ukey_rv ukey_sha256_midstate(const uint8_t *data, size_t nblocks,
-			     uint8_t state[32]);
-/* Finish SHA-256 from such a state: tail (< 64 bytes) follows the nblocks
- * blocks already processed; writes the digest. (What a card does with PSO
- * HASH; used to check a midstate and by test cards.) */
-ukey_rv ukey_sha256_finish(const uint8_t state[32], uint64_t nblocks,
-			   const uint8_t *tail, size_t tail_len,
-			   uint8_t digest[32]);
 
 #ifdef __cplusplus
 }

@@ -275,25 +275,18 @@ ukey_rv epass2003_mse(epass2003_ctx *c, uint8_t p2, uint8_t alg, uint16_t fid);
 ukey_rv epass2003_rsa_raw(epass2003_ctx *c, uint16_t prv_fid,
 			  const uint8_t *in, size_t inlen, uint8_t *out,
 			  size_t *outlen);
-/* The PSO HASH data for msg: 81 04 <full 64-byte blocks, BE32> 90 20
- * <SHA-256 state after them> 80 n <the n < 64 remaining bytes>. */
-ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
-			   size_t cap, size_t *outlen);
-/* The same TLV from a midstate the host computed: state (H0..H7) after
- * nblocks full blocks (< 2^32), then the tail_len (< 64) bytes of tail. */
+/* The PSO HASH data from a midstate the host computed: 81 04 <nblocks,
+ * BE32> 90 20 <state (H0..H7) after those nblocks full 64-byte blocks,
+ * nblocks < 2^32> 80 n <the n = tail_len < 64 remaining bytes>. */
 ukey_rv epass2003_state_tlv(const uint8_t state[32], uint64_t nblocks,
 			    const uint8_t *tail, size_t tail_len, uint8_t *out,
 			    size_t cap, size_t *outlen);
 ukey_rv epass2003_pso_hash(epass2003_ctx *c, const uint8_t *tlv, size_t len);
 /* PSO COMPUTE DIGITAL SIGNATURE: exactly siglen bytes expected. */
 ukey_rv epass2003_pso_cds(epass2003_ctx *c, uint8_t *out, size_t siglen);
-/* SHA-256 + PKCS#1 v1.5 signature finished by the card: MSE B6 (alg
- * 82), PSO HASH, PSO CDS; siglen = modulus length. */
-ukey_rv epass2003_sign_sha256(epass2003_ctx *c, uint16_t prv_fid,
-			      const uint8_t *msg, size_t len, uint8_t *out,
-			      size_t siglen);
-/* The same from the host's midstate (the driver's sign_sha256_state):
- * MSE B6, PSO HASH with epass2003_state_tlv's TLV, PSO CDS. */
+/* SHA-256 + PKCS#1 v1.5 signature finished by the card from the host's
+ * midstate (the driver's sign_sha256_state): MSE B6 (alg 82), PSO HASH
+ * with epass2003_state_tlv's TLV, PSO CDS; siglen = modulus length. */
 ukey_rv epass2003_sign_sha256_state(epass2003_ctx *c, uint16_t prv_fid,
 				    const uint8_t state[32], uint64_t nblocks,
 				    const uint8_t *tail, size_t tail_len,

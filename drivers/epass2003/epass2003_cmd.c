@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "epass2003.h"
+#include "selpath.h"
 
 #define FID_MF 0x3F00
 
@@ -279,27 +280,58 @@ ukey_rv epass2003_select_fid(epass2003_ctx *c, uint16_t fid, epass2003_fci *fci)
 	return UKEY_OK;
 }
 
+/* Paths of card FIDs. Where the drivers differ: ours also refuses 0000
+ * and FFFF after the MF (SELPATH_NO_RESERVED), FTCOS's only the MF again. */
 static ukey_rv path_to_fids(const uint8_t *path, size_t len, uint16_t *fids,
 			    size_t *n)
 {
-	if (!path || len < 2 || (len & 1) || len / 2 > EPASS2003_MAX_DEPTH + 1)
-		return UKEY_E_ARGS;
-	*n = len / 2;
-	for (size_t i = 0; i < *n; i++)
-		fids[i] = (uint16_t)(path[2 * i] << 8 | path[2 * i + 1]);
-	if (fids[0] != FID_MF)
-		return UKEY_E_ARGS;
-	for (size_t i = 1; i < *n; i++)
-		if (fids[i] == FID_MF || fids[i] == 0 || fids[i] == 0xFFFF)
-			return UKEY_E_ARGS;
-	return UKEY_OK;
+	return selpath_fids(path, len, EPASS2003_MAX_DEPTH, SELPATH_NO_RESERVED,
+			    fids, n);
 }
+
+/* ---------------------------------------- path selection (selpath.c) */
+
+_Static_assert(EPASS2003_MAX_DEPTH <= SELPATH_MAX_DEPTH,
+	       "selpath_cur holds the DF path we track");
+
+static void sel_cur(const epass2003_ctx *c, selpath_cur *cur)
+{
+	selpath_cur_set(cur, c->df_known, c->df_path, c->df_depth, c->ef,
+			c->ef_size, c->ef_type);
+}
+
+static ukey_rv sel_fid(void *os, uint16_t fid, void *fci, selpath_cur *cur)
+{
+	ukey_rv rv = epass2003_select_fid(os, fid, fci);
+
+	sel_cur(os, cur);
+	return rv;
+}
+
+/* The EF is current: its FCI as we recorded it from its SELECT. */
+static void sel_ef_fci(void *fci, const selpath_cur *cur)
+{
+	epass2003_fci *f = fci;
+
+	memset(f, 0, sizeof(*f));
+	f->fid = cur->ef;
+	f->size = cur->ef_size;
+	f->type = cur->ef_type;
+}
+
+static void sel_forget(void *os)
+{
+	forget_selection(os);
+}
+
+static const selpath_ops sel_ops = { sel_fid, sel_ef_fci, sel_forget };
 
 ukey_rv epass2003_select_path(epass2003_ctx *c, const uint8_t *path,
 			      size_t len, epass2003_fci *fci)
 {
 	uint16_t fids[EPASS2003_MAX_DEPTH + 1];
-	size_t n, k = 0;
+	selpath_cur cur;
+	size_t n;
 	ukey_rv rv;
 
 	if (!c)
@@ -307,42 +339,8 @@ ukey_rv epass2003_select_path(epass2003_ctx *c, const uint8_t *path,
 	rv = path_to_fids(path, len, fids, &n);
 	if (rv)
 		return rv;
-	if (c->df_known) {
-		while (k < c->df_depth && k < n && c->df_path[k] == fids[k])
-			k++;
-		if (k < c->df_depth)
-			k = 0; /* the current DF is not on the way */
-	}
-	if (k == n - 1 && c->ef && c->ef == fids[n - 1]) {
-		if (fci) {
-			memset(fci, 0, sizeof(*fci));
-			fci->fid = c->ef;
-			fci->size = c->ef_size;
-			fci->type = c->ef_type;
-		}
-		return UKEY_OK; /* the EF is current already */
-	}
-	if (k == n) {
-		if (!fci)
-			return UKEY_OK; /* the DF itself is current */
-		k = 0; /* its FCI is wanted: select it again from the MF */
-	}
-	if (k == 0) {
-		rv = epass2003_select_fid(c, FID_MF, n == 1 ? fci : NULL);
-		if (rv)
-			return rv;
-		k = 1;
-	}
-	for (size_t i = k; i < n; i++) {
-		rv = epass2003_select_fid(c, fids[i], i == n - 1 ? fci : NULL);
-		if (rv)
-			return rv;
-		if (i < n - 1 && c->ef) {
-			forget_selection(c);
-			return UKEY_E_MALFORMED; /* an EF in the middle of a path */
-		}
-	}
-	return UKEY_OK;
+	sel_cur(c, &cur);
+	return selpath_select(&sel_ops, c, &cur, fids, n, fci);
 }
 
 ukey_rv epass2003_select_aid(epass2003_ctx *c, const uint8_t *aid, size_t len,

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apdu_sm_aes.h"
 #include "epass2003.h"
 
 ukey_rv epass2003_key_fids(unsigned key, uint16_t *prv, uint16_t *pub)
@@ -141,28 +140,6 @@ ukey_rv epass2003_state_tlv(const uint8_t state[32], uint64_t nblocks,
 	return UKEY_OK;
 }
 
-ukey_rv epass2003_hash_tlv(const uint8_t *msg, size_t len, uint8_t *out,
-			   size_t cap, size_t *outlen)
-{
-	size_t nblocks = len / 64, tail = len % 64;
-	uint8_t state[32];
-	ukey_rv rv;
-
-	if ((!msg && len) || !out || !outlen)
-		return UKEY_E_ARGS;
-	*outlen = 0;
-	if ((uint64_t)nblocks > 0xFFFFFFFFu)
-		return UKEY_E_ARGS;
-	if (cap < 6 + 34 + 2 + tail)
-		return UKEY_E_BUFFER_TOO_SMALL;
-	rv = ukey_sha256_midstate(msg, nblocks, state);
-	if (!rv)
-		rv = epass2003_state_tlv(state, nblocks, msg + 64 * nblocks, tail,
-					 out, cap, outlen);
-	ukey_memzero(state, sizeof(state));
-	return rv;
-}
-
 ukey_rv epass2003_pso_hash(epass2003_ctx *c, const uint8_t *tlv, size_t len)
 {
 	uint8_t rsp[EPASS2003_RSP_MAX];
@@ -222,23 +199,6 @@ ukey_rv epass2003_sign_sha256_state(epass2003_ctx *c, uint16_t prv_fid,
 		return UKEY_E_ARGS;
 	rv = epass2003_state_tlv(state, nblocks, tail, tail_len, tlv, sizeof(tlv),
 				 &tlen);
-	if (!rv)
-		rv = sign_tlv(c, prv_fid, tlv, tlen, out, siglen);
-	ukey_memzero(tlv, sizeof(tlv));
-	return rv;
-}
-
-ukey_rv epass2003_sign_sha256(epass2003_ctx *c, uint16_t prv_fid,
-			      const uint8_t *msg, size_t len, uint8_t *out,
-			      size_t siglen)
-{
-	uint8_t tlv[128];
-	size_t tlen = 0;
-	ukey_rv rv;
-
-	if (!c || (!msg && len) || !out || !mod_len_ok(siglen))
-		return UKEY_E_ARGS;
-	rv = epass2003_hash_tlv(msg, len, tlv, sizeof(tlv), &tlen);
 	if (!rv)
 		rv = sign_tlv(c, prv_fid, tlv, tlen, out, siglen);
 	ukey_memzero(tlv, sizeof(tlv));

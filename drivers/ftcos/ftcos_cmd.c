@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ftcos.h"
+#include "selpath.h"
 
 #define FID_MF 0x3F00
 
@@ -185,20 +186,12 @@ ukey_rv ftcos_select_fid(ftcos_ctx *c, uint16_t fid, ftcos_fci *fci)
 	return UKEY_OK;
 }
 
+/* Where the drivers differ: a path here may name 0000 or FFFF (the card
+ * answers), only the MF again is refused; ePass2003 refuses those too. */
 static ukey_rv path_to_fids(const uint8_t *path, size_t len, uint16_t *fids,
 			    size_t *n)
 {
-	if (!path || len < 2 || (len & 1) || len / 2 > FTCOS_MAX_DEPTH + 1)
-		return UKEY_E_ARGS;
-	*n = len / 2;
-	for (size_t i = 0; i < *n; i++)
-		fids[i] = (uint16_t)(path[2 * i] << 8 | path[2 * i + 1]);
-	if (fids[0] != FID_MF)
-		return UKEY_E_ARGS;
-	for (size_t i = 1; i < *n; i++)
-		if (fids[i] == FID_MF)
-			return UKEY_E_ARGS;
-	return UKEY_OK;
+	return selpath_fids(path, len, FTCOS_MAX_DEPTH, 0, fids, n);
 }
 
 /* The link to the card failed (as opposed to the card refusing). */
@@ -258,11 +251,49 @@ static ukey_rv select_app_pending(ftcos_ctx *c, const uint16_t *fids, size_t n)
 	return UKEY_OK;
 }
 
+/* ---------------------------------------- path selection (selpath.c) */
+
+_Static_assert(FTCOS_MAX_DEPTH <= SELPATH_MAX_DEPTH,
+	       "selpath_cur holds the DF path we track");
+
+static void sel_cur(const ftcos_ctx *c, selpath_cur *cur)
+{
+	/* FTCOS's FCI has no file type */
+	selpath_cur_set(cur, c->df_known, c->df_path, c->df_depth, c->ef,
+			c->ef_size, 0);
+}
+
+static ukey_rv sel_fid(void *os, uint16_t fid, void *fci, selpath_cur *cur)
+{
+	ukey_rv rv = ftcos_select_fid(os, fid, fci);
+
+	sel_cur(os, cur);
+	return rv;
+}
+
+/* The EF is current: its FCI as we recorded it from its SELECT. */
+static void sel_ef_fci(void *fci, const selpath_cur *cur)
+{
+	ftcos_fci *f = fci;
+
+	memset(f, 0, sizeof(*f));
+	f->fid = cur->ef;
+	f->size = cur->ef_size;
+}
+
+static void sel_forget(void *os)
+{
+	ftcos_forget(os);
+}
+
+static const selpath_ops sel_ops = { sel_fid, sel_ef_fci, sel_forget };
+
 ukey_rv ftcos_select_path(ftcos_ctx *c, const uint8_t *path, size_t len,
 			  ftcos_fci *fci)
 {
 	uint16_t fids[FTCOS_MAX_DEPTH + 1];
-	size_t n, k = 0;
+	selpath_cur cur;
+	size_t n;
 	ukey_rv rv;
 
 	rv = path_to_fids(path, len, fids, &n);
@@ -273,42 +304,8 @@ ukey_rv ftcos_select_path(ftcos_ctx *c, const uint8_t *path, size_t len,
 		if (rv)
 			return rv;
 	}
-	if (c->df_known) {
-		while (k < c->df_depth && k < n && c->df_path[k] == fids[k])
-			k++;
-		if (k < c->df_depth)
-			k = 0; /* current DF is not on the way: start from MF */
-	}
-	if (k == n - 1 && c->ef && c->ef == fids[n - 1]) {
-		/* the EF is already current */
-		if (fci) {
-			memset(fci, 0, sizeof(*fci));
-			fci->fid = c->ef;
-			fci->size = c->ef_size;
-		}
-		return UKEY_OK;
-	}
-	if (k == n) {
-		if (!fci)
-			return UKEY_OK; /* the DF itself is current */
-		k = 0; /* caller wants its FCI: select it again from the MF */
-	}
-	if (k == 0) {
-		rv = ftcos_select_fid(c, FID_MF, n == 1 ? fci : NULL);
-		if (rv)
-			return rv;
-		k = 1;
-	}
-	for (size_t i = k; i < n; i++) {
-		rv = ftcos_select_fid(c, fids[i], i == n - 1 ? fci : NULL);
-		if (rv)
-			return rv;
-		if (i < n - 1 && c->ef) {
-			ftcos_forget(c);
-			return UKEY_E_MALFORMED; /* an EF in the middle of a path */
-		}
-	}
-	return UKEY_OK;
+	sel_cur(c, &cur);
+	return selpath_select(&sel_ops, c, &cur, fids, n, fci);
 }
 
 ukey_rv ftcos_select_df(ftcos_ctx *c, const uint8_t *path, size_t len)

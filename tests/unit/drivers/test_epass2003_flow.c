@@ -8,7 +8,7 @@
  * OpenSSL against the whole message), key generation, public key, import,
  * logout, and answers of the wrong shape refused.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: resume from a midstate */
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_CTX: a midstate, and resuming from one */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -892,6 +892,30 @@ static int verify_sig(EVP_PKEY *k, const uint8_t *msg, size_t len,
 	return ok;
 }
 
+/* Sign msg as the driver does (sign_sha256_state): the host hashes the
+ * whole 64-byte blocks, the card the rest. The midstate is OpenSSL's own
+ * (SHA256_CTX's h[] after whole blocks), as model_pso_hash resumes from it;
+ * the signature is still checked against the whole message's SHA-256. */
+static ukey_rv sign_msg(uint16_t prv, const uint8_t *msg, size_t len,
+			uint8_t *sig, size_t siglen)
+{
+	size_t nb = len / 64;
+	uint8_t st[32];
+	SHA256_CTX x;
+
+	SHA256_Init(&x);
+	if (nb)
+		SHA256_Update(&x, msg, 64 * nb);
+	for (int i = 0; i < 8; i++) {
+		st[4 * i] = (uint8_t)(x.h[i] >> 24);
+		st[4 * i + 1] = (uint8_t)(x.h[i] >> 16);
+		st[4 * i + 2] = (uint8_t)(x.h[i] >> 8);
+		st[4 * i + 3] = (uint8_t)x.h[i];
+	}
+	return epass2003_sign_sha256_state(&ctx, prv, st, nb, msg + 64 * nb,
+					   len % 64, sig, siglen);
+}
+
 START_TEST(test_sign_on_card_hash)
 {
 	static uint8_t msg[3000];
@@ -901,14 +925,14 @@ START_TEST(test_sign_on_card_hash)
 	for (size_t i = 0; i < sizeof(msg); i++)
 		msg[i] = (uint8_t)(i * 7 + 3);
 	/* the key needs the PIN */
-	ck_assert_int_eq(epass2003_sign_sha256(&ctx, 0xA020, msg, 10, sig, 128),
+	ck_assert_int_eq(sign_msg(0xA020, msg, 10, sig, 128),
 			 UKEY_E_SW_SECURITY);
 	ck_assert_int_eq(epass2003_verify_pin(&ctx, 1, (const uint8_t *)"1234", 4, NULL),
 			 UKEY_OK);
 	static const size_t lens[] = { 0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 2613, 3000 };
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		memset(sig, 0, sizeof(sig));
-		ck_assert_int_eq(epass2003_sign_sha256(&ctx, 0xA020, msg, lens[i], sig, 128),
+		ck_assert_int_eq(sign_msg(0xA020, msg, lens[i], sig, 128),
 				 UKEY_OK);
 		ck_assert_msg(verify_sig(key1024, msg, lens[i], sig, 128),
 			      "signature of %zu bytes does not verify", lens[i]);
@@ -923,6 +947,44 @@ START_TEST(test_sign_on_card_hash)
 }
 END_TEST
 
+/* sign_sha256_state refuses bad arguments before any APDU */
+START_TEST(test_sign_state_args)
+{
+	static uint8_t st[32], tail[64], sig[256];
+	static const struct {
+		int no_ctx, no_state, no_tail, no_out;
+		uint64_t nblocks;
+		size_t tail_len, siglen;
+	} bad[] = {
+		{ 1, 0, 0, 0, 1, 3, 128 },
+		{ 0, 1, 0, 0, 1, 3, 128 },
+		{ 0, 0, 1, 0, 1, 3, 128 }, /* no tail, yet 3 bytes of it */
+		{ 0, 0, 0, 1, 1, 3, 128 },
+		/* a signature is a modulus long: 64..256 bytes, 4 | length */
+		{ 0, 0, 0, 0, 1, 3, 130 },
+		{ 0, 0, 0, 0, 1, 3, 60 },
+		/* the tail is less than a block, the block counter 32 bits */
+		{ 0, 0, 0, 0, 1, 64, 128 },
+		{ 0, 0, 0, 0, (uint64_t)1 << 32, 3, 128 },
+	};
+	unsigned long n0;
+
+	setup();
+	n0 = card.apdus;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ukey_rv rv = epass2003_sign_sha256_state(
+			bad[i].no_ctx ? NULL : &ctx, 0xA020,
+			bad[i].no_state ? NULL : st, bad[i].nblocks,
+			bad[i].no_tail ? NULL : tail, bad[i].tail_len,
+			bad[i].no_out ? NULL : sig, bad[i].siglen);
+
+		ck_assert_msg(rv == UKEY_E_ARGS, "case %zu: rv %d", i, (int)rv);
+	}
+	ck_assert_uint_eq(card.apdus, n0);
+	done();
+}
+END_TEST
+
 START_TEST(test_sign_2048_extended)
 {
 	static const uint8_t msg[] = "ePass2003 signs a 2048-bit signature";
@@ -932,7 +994,7 @@ START_TEST(test_sign_2048_extended)
 	use_key(key2048);
 	ck_assert_int_eq(epass2003_verify_pin(&ctx, 1, (const uint8_t *)"1234", 4, NULL),
 			 UKEY_OK);
-	ck_assert_int_eq(epass2003_sign_sha256(&ctx, 0x2900, msg, sizeof(msg), sig, 256),
+	ck_assert_int_eq(sign_msg(0x2900, msg, sizeof(msg), sig, 256),
 			 UKEY_OK);
 	ck_assert(verify_sig(key2048, msg, sizeof(msg), sig, 256));
 	done();
@@ -1087,7 +1149,7 @@ START_TEST(test_logout_serial_and_junk)
 	/* the model keeps verified state per card session: drop it as the
 	 * real card does on a new mutual authentication */
 	M.pin[1].verified = 0;
-	ck_assert_int_eq(epass2003_sign_sha256(&ctx, 0x2900, ser, 8, sig, 128),
+	ck_assert_int_eq(sign_msg(0x2900, ser, 8, sig, 128),
 			 UKEY_E_SW_SECURITY);
 
 	/* answers of the wrong shape */
@@ -1186,6 +1248,7 @@ int main(void)
 	tcase_add_test(tc, test_pins);
 	tcase_add_test(tc, test_pin_answers_refused);
 	tcase_add_test(tc, test_sign_on_card_hash);
+	tcase_add_test(tc, test_sign_state_args);
 	tcase_add_test(tc, test_sign_2048_extended);
 	tcase_add_test(tc, test_raw_rsa);
 	tcase_add_test(tc, test_keygen_and_pubkey);
