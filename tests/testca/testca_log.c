@@ -28,6 +28,8 @@ void testca_log_close(void)
     g_log = NULL;
 }
 
+/* fmt comes from the printf-checked callers below (clang wants it said) */
+__attribute__((format(printf, 2, 0)))
 static void vline(FILE *f, const char *fmt, va_list ap)
 {
     char ts[32];
