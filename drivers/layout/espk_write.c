@@ -15,6 +15,10 @@
  *  - create: the object's file is written and read back, then its index
  *    record (a directory entry first when its directory has none), the
  *    containermap / cmapfile entries last;
+ *  - a container (key pair): its cmapfile record is written not VALID,
+ *    the containermap entry, then the record made VALID; removal the other
+ *    way round; cmapfile_repair puts a stopped one right before the next
+ *    container change;
  *  - delete: containermap / cmapfile entries first (a private key), then
  *    the index record is zeroed (an all-zero record is a free record to
  *    both readers), then the file: DELETE FILE when the card OS has it,
@@ -707,6 +711,145 @@ static size_t ft_groups(const uint8_t *b, size_t bl, unsigned h, long *pos,
 	return n;
 }
 
+/* cmapfile record flags (Windows CONTAINER_MAP_RECORD bFlags): a record
+ * without VALID is a free slot to Windows. */
+#define CMAP_FLAGS 80
+#define CMAP_VALID 0x01
+#define CMAP_DEFAULT 0x02
+
+/* How many containers the containermap holds (form hw: 1 FTCOS groups,
+ * else ePass2003 records); 0 without a containermap. */
+static ukey_rv cm_count(espk_token *t, unsigned hw, size_t *n)
+{
+	const espk_file *cm = by_name(t, "containermap");
+	uint8_t *b = NULL;
+	size_t bl = 0, s0, e0;
+	long pos;
+	ukey_rv rv;
+
+	*n = 0;
+	if (!cm)
+		return UKEY_OK;
+	rv = read_file(t, cm, &b, &bl);
+	if (rv)
+		return rv;
+	if (hw == 1)
+		*n = ft_groups(b, bl, 0xFFFFFFFFu, &pos, &s0, &e0);
+	else if (bl >= CM2003_HEAD)
+		*n = b[0];
+	else
+		rv = UKEY_E_MALFORMED;
+	free(b);
+	return rv;
+}
+
+/* Set or clear VALID of cmapfile record i (one byte; none: nothing). */
+static ukey_rv cmapfile_valid(espk_token *t, size_t i, int valid)
+{
+	const espk_file *f = by_name(t, "cmapfile");
+	uint8_t *b = NULL, fl;
+	size_t bl = 0, off = i * CMAP_REC + CMAP_FLAGS;
+	ukey_rv rv;
+
+	if (!f || f->size % CMAP_REC || (i + 1) * CMAP_REC > f->size)
+		return UKEY_OK;
+	rv = read_file(t, f, &b, &bl);
+	if (rv)
+		return rv;
+	fl = valid ? (uint8_t)(b[off] | CMAP_VALID) : (uint8_t)(b[off] & ~CMAP_VALID);
+	rv = fl == b[off] ? UKEY_OK : rewrite(t, f, off, &fl, 1, f->size);
+	free(b);
+	return rv;
+}
+
+/* Adding and removing a container takes three writes (cmapfile record,
+ * containermap, cmapfile again), and a pulled token or a killed process
+ * can stop between them; the middle write is made to leave a state this
+ * tells apart (a record without VALID) and puts right before the next
+ * container change:
+ *  - more records than containers (a removal stopped after the
+ *    containermap, or an add before it): the records without VALID go;
+ *  - as many as containers (an add stopped before its record was made
+ *    valid, a removal before the containermap): every record is valid.
+ * Fewer records than containers is left alone (no name to give one).
+ * The ePass2003 containermap's own torn removal first (cm2003_repair). */
+static ukey_rv cmapfile_remove(espk_token *t, size_t i);
+
+/* ePass2003 form: a removal writes the shifted records, then the count; a
+ * stop between leaves the count one too high over an all-zero last
+ * record: the count comes down to the last record that names a key. */
+static ukey_rv cm2003_repair(espk_token *t)
+{
+	const espk_file *cm = by_name(t, "containermap");
+	uint8_t *b = NULL, cnt, c0;
+	size_t bl = 0;
+	ukey_rv rv;
+
+	if (!cm)
+		return UKEY_OK;
+	rv = read_file(t, cm, &b, &bl);
+	if (rv)
+		return rv;
+	if (bl < CM2003_HEAD) {
+		free(b);
+		return UKEY_E_MALFORMED;
+	}
+	c0 = cnt = b[0];
+	while (cnt > 0 && CM2003_HEAD + (size_t)cnt * CM2003_REC <= bl) {
+		const uint8_t *r = b + CM2003_HEAD + (size_t)(cnt - 1) * CM2003_REC;
+		size_t z = 0;
+
+		while (z < CM2003_REC && !r[z])
+			z++;
+		if (z < CM2003_REC)
+			break;
+		cnt--;
+	}
+	free(b);
+	if (cnt == c0)
+		return UKEY_OK;
+	{
+		espk_file copy = *cm;
+
+		return rewrite(t, &copy, 0, &cnt, 1, copy.size);
+	}
+}
+
+static ukey_rv cmapfile_repair(espk_token *t, unsigned hw)
+{
+	const espk_file *f = by_name(t, "cmapfile");
+	uint8_t *b = NULL;
+	size_t bl = 0, n = 0, m;
+	ukey_rv rv;
+
+	rv = hw == 1 ? UKEY_OK : cm2003_repair(t);
+	if (rv)
+		return rv;
+	f = by_name(t, "cmapfile");
+	if (!f || f->size % CMAP_REC)
+		return UKEY_OK;
+	rv = cm_count(t, hw, &n);
+	if (!rv)
+		rv = read_file(t, f, &b, &bl);
+	if (rv)
+		return rv;
+	m = bl / CMAP_REC;
+	for (size_t i = m; !rv && i-- > 0;) {
+		if (b[i * CMAP_REC + CMAP_FLAGS] & CMAP_VALID)
+			continue;
+		if (m > n) {
+			rv = cmapfile_remove(t, i);
+			m--;
+		} else {
+			rv = cmapfile_valid(t, i, 1);
+		}
+	}
+	free(b);
+	return rv;
+}
+
+/* A new record at the end, not yet VALID (cm_add makes it valid once the
+ * containermap names the container). */
 static ukey_rv cmapfile_add(espk_token *t, const char *cname, unsigned bits)
 {
 	const espk_file *f = by_name(t, "cmapfile");
@@ -723,12 +866,12 @@ static ukey_rv cmapfile_add(espk_token *t, const char *cname, unsigned bits)
 	if (rv)
 		return rv;
 	for (size_t o = 0; o + CMAP_REC <= bl; o += CMAP_REC)
-		has_default |= b[o + 80] & 0x02;
+		has_default |= b[o + CMAP_FLAGS] & CMAP_DEFAULT;
 	free(b);
 	memset(rec, 0, sizeof(rec));
 	for (size_t i = 0; cname[i] && i < 39; i++)
 		rec[2 * i] = (uint8_t)cname[i]; /* UTF-16LE */
-	rec[80] = has_default ? 0x01 : 0x03;     /* valid (| default) */
+	rec[CMAP_FLAGS] = has_default ? 0x00 : CMAP_DEFAULT;
 	rec[84] = (uint8_t)bits;                 /* key-exchange key bits */
 	rec[85] = (uint8_t)(bits >> 8);
 	return rewrite(t, f, f->size, rec, sizeof(rec), f->size + CMAP_REC);
@@ -747,13 +890,13 @@ static ukey_rv cmapfile_remove(espk_token *t, size_t i)
 	rv = read_file(t, f, &b, &bl);
 	if (rv)
 		return rv;
-	was_default = b[off + 80] & 0x02;
+	was_default = b[off + CMAP_FLAGS] & CMAP_DEFAULT;
 	memmove(b + off, b + off + CMAP_REC, bl - off - CMAP_REC);
 	memset(b + bl - CMAP_REC, 0, CMAP_REC);
 	for (size_t o = 0; o + CMAP_REC <= bl - CMAP_REC; o += CMAP_REC)
-		any_default |= b[o + 80] & 0x02;
+		any_default |= b[o + CMAP_FLAGS] & CMAP_DEFAULT;
 	if (was_default && !any_default && bl >= 2 * CMAP_REC)
-		b[80] |= 0x02; /* the first container becomes the default */
+		b[CMAP_FLAGS] |= CMAP_DEFAULT; /* the first container becomes the default */
 	rv = rewrite(t, f, off, b + off, bl - off, bl - CMAP_REC);
 	free(b);
 	return rv;
@@ -765,11 +908,21 @@ static ukey_rv cm_add(espk_token *t, const form *f, const char *cname,
 {
 	const espk_file *cm = by_name(t, "containermap");
 	uint8_t *b = NULL;
-	size_t bl = 0;
+	size_t bl = 0, n = 0;
 	ukey_rv rv;
 
 	if (!cm)
 		return UKEY_OK; /* the token keeps none: none is added */
+	/* the record first (not yet valid), then the container, then the
+	 * record made valid: cmapfile_repair's rules */
+	rv = cmapfile_repair(t, f->hw);
+	if (!rv)
+		rv = cm_count(t, f->hw, &n);
+	if (!rv)
+		rv = cmapfile_add(t, cname, bits);
+	if (rv)
+		return rv;
+	cm = by_name(t, "containermap");
 	if (f->hw == 1) {
 		sbuf s = { 0 };
 
@@ -810,12 +963,13 @@ static ukey_rv cm_add(espk_token *t, const form *f, const char *cname,
 			rv = rewrite(t, &copy, 0, &cnt, 1, copy.size);
 	}
 	if (!rv)
-		rv = cmapfile_add(t, cname, bits);
+		rv = cmapfile_valid(t, n, 1);
 	return rv;
 }
 
 /* Remove the container of private key handle h (and its cmapfile
- * record); none: nothing to do. */
+ * record); none: nothing to do. Its cmapfile record loses VALID first,
+ * then the containermap entry goes, then the record (cmapfile_repair). */
 static ukey_rv cm_remove(espk_token *t, unsigned hw, unsigned h)
 {
 	const espk_file *cm = by_name(t, "containermap");
@@ -826,6 +980,10 @@ static ukey_rv cm_remove(espk_token *t, unsigned hw, unsigned h)
 
 	if (!cm)
 		return UKEY_OK;
+	rv = cmapfile_repair(t, hw);
+	if (rv)
+		return rv;
+	cm = by_name(t, "containermap");
 	rv = read_file(t, cm, &b, &bl);
 	if (rv)
 		return rv;
@@ -837,11 +995,14 @@ static ukey_rv cm_remove(espk_token *t, unsigned hw, unsigned h)
 		if (pos >= 0) {
 			size_t cut = ge - gs;
 
-			memmove(b + gs, b + ge, bl - ge);
-			memset(b + bl - cut, 0, cut);
-			rv = rewrite(t, cm, gs, b + gs, bl - gs, bl - cut);
 			idx = (size_t)pos;
 			found = 1;
+			rv = cmapfile_valid(t, idx, 0);
+			memmove(b + gs, b + ge, bl - ge);
+			memset(b + bl - cut, 0, cut);
+			cm = by_name(t, "containermap");
+			if (!rv)
+				rv = rewrite(t, cm, gs, b + gs, bl - gs, bl - cut);
 		}
 	} else if (bl >= CM2003_HEAD) {
 		size_t cnt = b[0];
@@ -855,7 +1016,8 @@ static ukey_rv cm_remove(espk_token *t, unsigned hw, unsigned h)
 				continue;
 			found = 1;
 			idx = i;
-			{
+			rv = cmapfile_valid(t, idx, 0);
+			if (!rv) {
 				size_t end = CM2003_HEAD + cnt * CM2003_REC;
 				size_t newused = bl;
 				espk_file copy;
@@ -871,6 +1033,7 @@ static ukey_rv cm_remove(espk_token *t, unsigned hw, unsigned h)
 				 * zero record, never loses a container),
 				 * then the count and the used size */
 				c1 = (uint8_t)(cnt - 1);
+				cm = by_name(t, "containermap");
 				rv = rewrite(t, cm, off, b + off, end - off, cm->size);
 				copy = *by_name(t, "containermap");
 				if (!rv)

@@ -12,7 +12,10 @@
 # CA, scratch dir $W.shardK), in parallel. The totals are summed at the end.
 # Environment: RENEW, TESTCA, MODULE, SECRETS, W, VTOKEN, FAULTS (the
 # renew_faults binary), PCSC_RUN and UKEY_PCSC_WAIT (for the nested shards);
-# under pcsc-run with one renew-card card.
+# under pcsc-run with one renew-card card (RENEW_FAULTS_CARD and
+# RENEW_FAULTS_CARD_ARGS: another card script and its arguments after PORT,
+# e.g. renew-card-espk ftcos ftcos-pk01c; VT_OS / VT_ATR / VT_CHECK for
+# renew_faults; RENEW_FAULTS_SHARD_TIMEOUT: a nested shard's limit, 150 s).
 set -eu
 MODE=$1
 D=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -28,8 +31,10 @@ if [ -z "$shard" ]; then
 	i=2
 	while [ "$i" -le "$shards" ]; do
 		d=$W.shard$i
-		RENEW_FAULTS_SHARD=$i/$shards W=$d "$PCSC_RUN" --wait-tool "$UKEY_PCSC_WAIT" --timeout 150 \
-			--card "$D/renew-card $VTOKEN $d $SECRETS {PORT}" -- sh "$0" "$MODE" >"$d.log" 2>&1 &
+		RENEW_FAULTS_SHARD=$i/$shards W=$d "$PCSC_RUN" --wait-tool "$UKEY_PCSC_WAIT" \
+			--timeout "${RENEW_FAULTS_SHARD_TIMEOUT:-150}" \
+			--card "$D/${RENEW_FAULTS_CARD:-renew-card} $VTOKEN $d $SECRETS {PORT} ${RENEW_FAULTS_CARD_ARGS:-}" \
+			-- sh "$0" "$MODE" >"$d.log" 2>&1 &
 		pids="$pids $!"
 		i=$((i + 1))
 	done

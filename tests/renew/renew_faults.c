@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * renew_faults — issue 7, acceptance item 3: the fault matrix of
- * `ukey-renew install` on a virtual FTCOS token through the module.
+ * `ukey-renew install` on a virtual FTCOS token through the module; also
+ * on tokens in the vendor's ESPK layout, FTCOS and ePass2003 (VT_OS,
+ * VT_ATR, VT_CHECK below).
  *
  *   renew_faults samekey|rekey [K/N]   (run by renew-faults.sh, under pcsc-run)
  *
@@ -88,6 +90,11 @@
 #define MAX_OBJS 16
 
 static const char *renew, *module, *vtoken, *wdir, *port, *reader;
+/* The card: VT_OS / VT_ATR (default the FTCOS PK-01C); VT_CHECK=1 runs
+ * the independent layout checker (`ukey-vtoken check`, ESPK) on the token
+ * after every point's rerun. */
+static const char *vt_os = "ftcos", *vt_atr = "ftcos-pk01c";
+static int vt_check;
 static char pin[64];
 static int rekey;
 static pid_t card = -1;
@@ -304,8 +311,8 @@ static int card_start(long pull, const char *log)
 			dup2(fd, 2);
 		}
 		av[a++] = vtoken;
-		av[a++] = "--os"; av[a++] = "ftcos";
-		av[a++] = "--atr"; av[a++] = "ftcos-pk01c";
+		av[a++] = "--os"; av[a++] = vt_os;
+		av[a++] = "--atr"; av[a++] = vt_atr;
 		av[a++] = "--port"; av[a++] = port;
 		av[a++] = "--state"; av[a++] = token_path;
 		if (pull > 0) {
@@ -691,6 +698,41 @@ static int delete_pair(const unsigned char *id, size_t id_len)
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
 }
 
+/* `ukey-vtoken check --state token.state`: the layout's own rules hold
+ * (ESPK: index, used sizes, attribute streams, containers). */
+static int layout_check(const char *what)
+{
+	char out[760];
+	int st, fd;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/check.out", wdir);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(vtoken, vtoken, "check", "--state", token_path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st))
+		return 0;
+	FAIL("%s: the layout checker refuses the token after the rerun:", what);
+	{
+		FILE *fp = fopen(out, "r");
+		char line[300];
+
+		while (fp && fgets(line, sizeof(line), fp))
+			fprintf(stderr, "  check: %s", line);
+		if (fp)
+			fclose(fp);
+	}
+	return -1;
+}
+
 /* ---- snapshots ---- */
 
 #define MAX_POINTS 512
@@ -905,6 +947,8 @@ static void fault_point(int snap, long pull, int kill_at)
 	ex.new_id = snap_key_id[snap];
 	ex.new_id_len = snap_key_id_len[snap];
 	judge(&ex, what);
+	if (vt_check)
+		layout_check(what);
 	printf("%-28s install exit %3d, state %-8s, rerun exit %d\n", what, rc,
 	       have_state ? (st->received ? "received" : "waiting") : "none", rc2);
 	free(st);
@@ -945,7 +989,7 @@ int main(int argc, char **argv)
 	char path[700], log[700], out[700];
 	const char *xdg;
 	int card0, writes = 0, rc, pulls = 0, kills = 0, shard = 1, shards = 1, mine = 0, next;
-	unsigned long n_apdu;
+	unsigned long n_apdu, pull_lo = 1, pull_hi = (unsigned long)-1;
 	double t0 = now();
 	FILE *fp;
 
@@ -960,6 +1004,11 @@ int main(int argc, char **argv)
 	/* Strict by default since the fix in on_cert; RENEW_FAULTS_STRICT=0
 	 * only to study the old behaviour. */
 	strict = !(getenv("RENEW_FAULTS_STRICT") && !strcmp(getenv("RENEW_FAULTS_STRICT"), "0"));
+	if (getenv("VT_OS") && *getenv("VT_OS"))
+		vt_os = getenv("VT_OS");
+	if (getenv("VT_ATR") && *getenv("VT_ATR"))
+		vt_atr = getenv("VT_ATR");
+	vt_check = getenv("VT_CHECK") && !strcmp(getenv("VT_CHECK"), "1");
 	renew = need("RENEW");
 	module = need("MODULE");
 	vtoken = need("VTOKEN");
@@ -1025,8 +1074,22 @@ int main(int argc, char **argv)
 	}
 
 	/* Shard K/N: pull points k with (k-1) % N == K-1, kill points w
-	 * with w % N == K-1 (the shards run in their own namespaces). */
-	for (unsigned long k = 1; k <= n_apdu; k++)
+	 * with w % N == K-1 (the shards run in their own namespaces).
+	 * RENEW_FAULTS_PULLS=A-B (to study a failure): only the pull points
+	 * A..B, no kill points. */
+	{
+		const char *only = getenv("RENEW_FAULTS_PULLS");
+
+		if (only && *only) {
+			if (sscanf(only, "%lu-%lu", &pull_lo, &pull_hi) != 2 || pull_lo < 1 ||
+			    pull_hi < pull_lo) {
+				fprintf(stderr, "renew_faults: RENEW_FAULTS_PULLS=%s, want A-B\n", only);
+				return 2;
+			}
+			writes = -1;
+		}
+	}
+	for (unsigned long k = pull_lo; k <= n_apdu && k <= pull_hi; k++)
 		mine += (int)((k - 1) % (unsigned long)shards) == shard - 1;
 	for (int w = 0; w <= writes; w++)
 		mine += w % shards == shard - 1;
@@ -1034,7 +1097,7 @@ int main(int argc, char **argv)
 		return 1;
 	printf("%d snapshots (one CA transaction each) ready after %.1f s\n", nsnap, now() - t0);
 	next = 1;
-	for (unsigned long k = 1; k <= n_apdu; k++)
+	for (unsigned long k = pull_lo; k <= n_apdu && k <= pull_hi; k++)
 		if ((int)((k - 1) % (unsigned long)shards) == shard - 1) {
 			fault_point(next++, (long)k, -1);
 			pulls++;

@@ -366,6 +366,7 @@ static struct {
 	int can_delete;
 	size_t updates;
 	unsigned missing;   /* a key reference without a record (6A88) */
+	long fail_at;       /* >= 0: UPDATE number fail_at and later fail (pulled) */
 } mfs;
 
 static mf_ef *mf_find(uint16_t fid)
@@ -427,6 +428,8 @@ static ukey_rv m_update(void *os, size_t off, const uint8_t *in, size_t len)
 	mf_ef *e = &mfs.ef[mfs.cur];
 	if (off + len > e->size)
 		return UKEY_E_SW_WRONG_LENGTH;
+	if (mfs.fail_at >= 0 && (long)mfs.updates >= mfs.fail_at)
+		return UKEY_E_NO_CARD;
 	memcpy(e->data + off, in, len);
 	mfs.updates++;
 	return UKEY_OK;
@@ -549,6 +552,7 @@ static void mf_token(unsigned hw)
 		free(mfs.ef[i].data);
 	memset(&mfs, 0, sizeof(mfs));
 	mfs.cur = -1;
+	mfs.fail_at = -1;
 	m_key_pub(NULL, hp, &n, &nl, &e, &el);
 	if (hw == 1) {
 		attr(&ti, 0x003, "mem token", 9);
@@ -784,6 +788,131 @@ static void write_flow(unsigned hw, int can_delete)
 	ukey_layout_free(&l);
 }
 
+/* Used size of index file `name` (the record's bytes 26..27). */
+static size_t used_of(const char *name)
+{
+	mf_ef *ix = mf_find(0x6F01);
+
+	for (size_t off = 0; off + 30 <= ix->size; off += 30)
+		if (!memcmp(ix->data + off + 12, name, strlen(name) + 1))
+			return ix->data[off + 26] | (size_t)ix->data[off + 27] << 8;
+	ck_abort_msg("no index record %s", name);
+	return 0;
+}
+
+/* Containers of the containermap: ePass2003 its count (every record
+ * naming a key), FTCOS its key-handle attributes. */
+static size_t containers(unsigned hw)
+{
+	mf_ef *cm = mf_find(0x6F04);
+	size_t used = used_of("containermap"), n = 0, p = 0;
+
+	if (hw == 4) {
+		n = cm->data[0];
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg(cm->data[32 + 24 * i] | cm->data[33 + 24 * i],
+				      "container %zu names no key", i);
+		return n;
+	}
+	while (p + 8 <= used) {
+		uint32_t t = cm->data[p] | (uint32_t)cm->data[p + 1] << 8 |
+			     (uint32_t)cm->data[p + 2] << 16 | (uint32_t)cm->data[p + 3] << 24;
+		uint32_t l = cm->data[p + 4] | (uint32_t)cm->data[p + 5] << 8;
+
+		if (t == 0 && l == 0)
+			break;
+		n += t == 0x80000100u;
+		p += 8 + l;
+	}
+	return n;
+}
+
+/* A container change stopped at every UPDATE BINARY (the token pulled),
+ * then done again by a fresh bind (the rerun of a new process): the
+ * cmapfile ends with one VALID record per container, the containermap
+ * names only keys (espk_write.c cmapfile_repair). Removal of the old
+ * pair's container, and the addition of a new pair's. */
+static void torn_flow(unsigned hw)
+{
+	static ukey_profile p;
+	static const uint8_t oid[4] = { 1, 2, 3, 4 };
+	int finished[2] = { 0, 0 };
+
+	for (int add = 0; add < 2; add++)
+		for (long k = 0; !finished[add] && k < 40; k++) {
+			ukey_layout l;
+			ukey_objlist ls = { 0 };
+			ukey_keygen_params kp;
+			ukey_object pub, priv;
+			ukey_rv rv;
+
+			mf_token(hw);
+			mops.delete_file = hw == 4 ? m_delete : NULL;
+			mfs.missing = 0;
+			memset(&kp, 0, sizeof(kp));
+			kp.bits = 1024;
+			strcpy(kp.label, "renewed");
+			memset(&pub, 0, sizeof(pub));
+			memset(&priv, 0, sizeof(priv));
+			mf_bind(&l, &p);
+			if (!add)
+				ck_assert_int_eq(l.ops->generate_rsa(&l, &kp, &pub, &priv), UKEY_OK);
+			ck_assert_int_eq(l.ops->list(&l, 0, &ls), UKEY_OK);
+			mfs.fail_at = (long)mfs.updates + k;
+			if (add)
+				rv = l.ops->generate_rsa(&l, &kp, &pub, &priv);
+			else
+				rv = l.ops->delete_object(&l, find_cls(&ls, UKEY_OBJ_PRIVKEY, oid, 4));
+			mfs.fail_at = -1;
+			finished[add] = rv == UKEY_OK;
+			ukey_object_clear(&pub);
+			ukey_object_clear(&priv);
+			ukey_objlist_clear(&ls);
+			ukey_layout_free(&l);
+			/* the rerun: a fresh bind; removal is done again,
+			 * an add is not (the job makes a new pair) */
+			mf_bind(&l, &p);
+			ck_assert_int_eq(l.ops->list(&l, 0, &ls), UKEY_OK);
+			if (!add && find_cls(&ls, UKEY_OBJ_PRIVKEY, oid, 4))
+				ck_assert_int_eq(l.ops->delete_object(&l, find_cls(&ls, UKEY_OBJ_PRIVKEY,
+										   oid, 4)), UKEY_OK);
+			if (add) {
+				memset(&pub, 0, sizeof(pub));
+				memset(&priv, 0, sizeof(priv));
+				strcpy(kp.label, "again");
+				ck_assert_int_eq(l.ops->generate_rsa(&l, &kp, &pub, &priv), UKEY_OK);
+				ukey_object_clear(&pub);
+				ukey_object_clear(&priv);
+			}
+			{
+				size_t n = containers(hw), u = used_of("cmapfile");
+				mf_ef *cf = mf_find(0x6F05);
+
+				ck_assert_msg(u == 86 * n, "%s stopped at update %ld: %zu cmapfile bytes for %zu containers",
+					      add ? "add" : "removal", k, u, n);
+				for (size_t i = 0; i < n; i++)
+					ck_assert_msg(cf->data[86 * i + 80] & 0x01,
+						      "%s stopped at update %ld: cmapfile record %zu not valid",
+						      add ? "add" : "removal", k, i);
+			}
+			ukey_objlist_clear(&ls);
+			ukey_layout_free(&l);
+		}
+	ck_assert_msg(finished[0] && finished[1], "the changes never finished");
+}
+
+START_TEST(test_espk_torn_ftcos)
+{
+	torn_flow(1);
+}
+END_TEST
+
+START_TEST(test_espk_torn_epass2003)
+{
+	torn_flow(4);
+}
+END_TEST
+
 START_TEST(test_espk_write_ftcos)
 {
 	write_flow(1, 0);
@@ -885,6 +1014,8 @@ int main(void)
 	tc = tcase_create("write");
 	tcase_add_test(tc, test_espk_write_ftcos);
 	tcase_add_test(tc, test_espk_write_epass2003);
+	tcase_add_test(tc, test_espk_torn_ftcos);
+	tcase_add_test(tc, test_espk_torn_epass2003);
 	tcase_add_test(tc, test_espk_write_full_index);
 	tcase_add_test(tc, test_espk_handles);
 	suite_add_tcase(s, tc);
