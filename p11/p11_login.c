@@ -293,6 +293,10 @@ static CK_RV do_init_pin(CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR pPin,
 		goto out;
 	t = s->token;
 	ukey_rv r = t->card.drv->init_user_pin(&t->card, pPin, ulPinLen);
+	/* a new PIN with a full counter: the wrong PINs given before it no
+	 * longer count (COUNT_LOW, FINAL_TRY, LOCKED go) */
+	if (r == UKEY_OK)
+		t->pin_user_wrong = 0;
 	if (r == UKEY_OK && t->card.drv->pin_info &&
 	    refresh_pin_info(t, UKEY_PIN_USER))
 		t->have_pin_user = 1;

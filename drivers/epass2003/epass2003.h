@@ -123,6 +123,10 @@ typedef struct {
 
 	/* Secure-messaging session (wiped when closed). */
 	int sm_open;
+	/* A PIN was verified in this session: the card drops it with the
+	 * session, so losing the session to another application means the
+	 * login is gone (epass2003_transmit answers UKEY_E_CARD_RESET). */
+	int pin_ok;
 	uint8_t sk_enc[16], sk_mac[16];
 	uint8_t icv[16];               /* 8 bytes used with 3DES */
 

@@ -103,8 +103,10 @@ ukey_rv epass2003_verify_pin(epass2003_ctx *c, uint8_t kid, const uint8_t *pin,
 		return rv;
 	if (rlen != 0)
 		return UKEY_E_MALFORMED;
-	if (sw == UKEY_SW_OK)
+	if (sw == UKEY_SW_OK) {
+		c->pin_ok = c->sm != EPASS2003_SM_PLAIN;
 		return UKEY_OK;
+	}
 	if ((sw & 0xFFF0) == 0x63C0) {
 		if (tries_left)
 			*tries_left = sw & 0x0F;

@@ -130,6 +130,7 @@ void epass2003_forget(epass2003_ctx *c)
 	if (!c)
 		return;
 	epass2003_sm_close(c);
+	c->pin_ok = 0;
 	c->df_known = 0;
 	c->df_depth = 0;
 	c->ef = 0;
@@ -470,6 +471,7 @@ ukey_rv epass2003_sm_open(epass2003_ctx *c)
 	memset(c->icv, 0, sizeof(c->icv));
 	memcpy(c->icv, mac, 8);
 	c->sm_open = 1;
+	c->pin_ok = 0; /* a new session: no PIN verified in it */
 out:
 	if (!c->sm_open)
 		epass2003_sm_close(c);
@@ -795,8 +797,19 @@ ukey_rv epass2003_transmit(epass2003_ctx *c, const ukey_apdu *a,
 			 * command once more, as OpenSC does. */
 			epass2003_sm_close(c);
 			if (attempt == 0 && (psw == 0x6985 || psw == 0x6987 ||
-					     psw == 0x6988))
+					     psw == 0x6988)) {
+				/* with a PIN verified in the lost session
+				 * (another application opened its own), the
+				 * login went with it: say so rather than fail
+				 * later with 6982 while p11/ thinks it is
+				 * logged in */
+				if (c->pin_ok) {
+					c->pin_ok = 0;
+					rv = UKEY_E_CARD_RESET;
+					goto out;
+				}
 				continue;
+			}
 		}
 		*sw = psw;
 		rv = UKEY_OK;

@@ -380,10 +380,10 @@ ukey_rv ukey_ldrv_init_user_pin(ukey_card *card, const uint8_t *pin,
 	if (rv)
 		return rv;
 	if (d->layout.ops && d->layout.ops->init_user_pin)
-		return d->layout.ops->init_user_pin(&d->layout, pin, len);
-	/* a layout without PIN objects (ESPK): the PIN record is the card
-	 * OS's */
-	rv = d->fs.ops->set_pin(d->fs.os, pi.ref, pin, len);
+		rv = d->layout.ops->init_user_pin(&d->layout, pin, len);
+	else /* a layout without PIN objects (ESPK): the card OS's record */
+		rv = d->fs.ops->set_pin(d->fs.os, pi.ref, pin, len);
+	/* a new PIN with a full counter: what was read at bind is stale */
 	if (!rv)
 		pin_seen(d, UKEY_PIN_USER, UKEY_OK, -1);
 	return rv;

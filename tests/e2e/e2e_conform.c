@@ -451,6 +451,98 @@ static int t_pin_count(void)
 	return 0;
 }
 
+/* base §5.3 CKF_USER_PIN_LOCKED, §5.6 C_Login CKR_PIN_LOCKED, C_InitPIN
+ * (an SO session): wrong PINs until the card blocks the PIN, the token
+ * flags say LOCKED and the right PIN is refused with CKR_PIN_LOCKED;
+ * C_InitPIN by the SO gives a new PIN with a full counter — no LOCKED,
+ * FINAL_TRY or COUNT_LOW in the same process — and the user logs in. */
+static int t_pin_locked_initpin(void)
+{
+	CK_SESSION_HANDLE h = open_s(1);
+	CK_FLAGS fl = 0;
+	char bad[64], so[64];
+	int wrong = 0;
+
+	CHECK(h != CK_INVALID_HANDLE, "C_OpenSession");
+	if (e2e_secret(g_secrets, "so_pin", so, sizeof(so)) != 0) {
+		printf("  no so_pin in %s: not run\n", g_secrets);
+		CK(f->C_CloseSession(h), CKR_OK);
+		return 0;
+	}
+	snprintf(bad, sizeof(bad), "%s", g_pin);
+	bad[0] = bad[0] == '9' ? '8' : '9';
+	while (!(fl & CKF_USER_PIN_LOCKED) && wrong < 16) {
+		CK_RV r = f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)bad, strlen(bad));
+
+		CHECK(r == CKR_PIN_INCORRECT || r == CKR_PIN_LOCKED, "wrong PIN %d: %s",
+		      wrong + 1, e2e_ckr(r));
+		wrong++;
+		fl = token_flags();
+	}
+	CHECK(fl & CKF_USER_PIN_LOCKED, "no CKF_USER_PIN_LOCKED after %d wrong PINs", wrong);
+	CK(login(h), CKR_PIN_LOCKED);
+	CK(f->C_Login(h, CKU_SO, (CK_UTF8CHAR_PTR)so, strlen(so)), CKR_OK);
+	CK(f->C_InitPIN(h, (CK_UTF8CHAR_PTR)g_pin, strlen(g_pin)), CKR_OK);
+	CK(f->C_Logout(h), CKR_OK);
+	fl = token_flags();
+	CHECK(!(fl & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED)),
+	      "flags after C_InitPIN 0x%lx", (unsigned long)fl);
+	CK(login(h), CKR_OK);
+	CK(f->C_Logout(h), CKR_OK);
+	e2e_wipe(so, sizeof(so));
+	e2e_wipe(bad, sizeof(bad));
+	CK(f->C_CloseSession(h), CKR_OK);
+	return 0;
+}
+
+/* base §5.6 C_Login, §5.5 session states: another application uses the
+ * token while we are logged in (OpenSC's module logs in and lists keys).
+ * FTCOS keeps the verified PIN for everyone: our next signature works. An
+ * ePass2003 drops it with our secure-messaging session, which the other
+ * application's replaced: the module then says so (CKR_DEVICE_ERROR), is
+ * logged out, and a new C_Login — not CKR_USER_ALREADY_LOGGED_IN — makes
+ * the signature work again. Either way the signature verifies. */
+static int opensc_private_keys(void);
+static CK_RV gen_session_pair(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *hp,
+			      CK_OBJECT_HANDLE *hk);
+
+static int t_foreign_app(void)
+{
+	CK_SESSION_HANDLE h = open_s(0);
+	CK_OBJECT_HANDLE hk, hp;
+	static const uint8_t msg[] = "signed after another application";
+	uint8_t sig[512];
+	size_t sl = 0;
+	CK_RV r;
+
+	CHECK(h != CK_INVALID_HANDLE, "C_OpenSession");
+	CK(login(h), CKR_OK);
+	/* a key pair ukey generates: its key needs the PIN for every use */
+	CK(gen_session_pair(h, &hp, &hk), CKR_OK);
+	if (opensc_private_keys() < 0) {
+		printf("  (OpenSC's module not there or not reading this token: not run)\n");
+		CK(f->C_CloseSession(h), CKR_OK);
+		return 0;
+	}
+	r = e2e_sign_sha256(f, h, hk, msg, sizeof(msg), sig, sizeof(sig), &sl);
+	if (r != CKR_OK) {
+		CHECK(r == CKR_DEVICE_ERROR || r == CKR_USER_NOT_LOGGED_IN,
+		      "signature after the other application: %s", e2e_ckr(r));
+		CHECK(state_of(h) == CKS_RO_PUBLIC_SESSION, "still logged in: state %lu",
+		      state_of(h));
+		CK(login(h), CKR_OK);
+		printf("  the login was lost (%s); a new C_Login signs\n", e2e_ckr(r));
+		CK(e2e_sign_sha256(f, h, hk, msg, sizeof(msg), sig, sizeof(sig), &sl), CKR_OK);
+	}
+	EVP_PKEY *pk = e2e_rsa_pubkey(f, h, hp);
+	CHECK(pk != NULL, "public key");
+	int ok = e2e_verify_pkcs1(pk, EVP_sha256(), msg, sizeof(msg), sig, sl);
+	EVP_PKEY_free(pk);
+	CHECK(ok == 1, "the signature does not verify");
+	CK(f->C_CloseSession(h), CKR_OK);
+	return 0;
+}
+
 /* base §5.14 C_GenerateKeyPair: a token that requires login
  * (CKF_LOGIN_REQUIRED) refuses a private key in a public R/W session
  * with CKR_USER_NOT_LOGGED_IN, in a R/O session (token objects) with
@@ -507,6 +599,28 @@ static int opensc_private_keys(void)
 	return r;
 }
 
+/* The card's private keys as an independent reader sees them: the
+ * virtual token's own state (`ukey-vtoken show`, UKEY_E2E_VTOKEN and
+ * UKEY_E2E_STATE set: ePass2003, whose secure-messaging session another
+ * application's access would replace), else OpenSC's module; -1: neither. */
+static int card_private_keys(void)
+{
+	const char *vt = getenv("UKEY_E2E_VTOKEN"), *st = getenv("UKEY_E2E_STATE");
+	char cmd[1024], line[512];
+	FILE *p;
+	int n = 0;
+
+	if (!vt || !*vt || !st || !*st)
+		return opensc_private_keys();
+	snprintf(cmd, sizeof(cmd), "'%s' show --state '%s'", vt, st);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		n += strstr(line, "RSA private key") != NULL;
+	return pclose(p) == 0 ? n : -1;
+}
+
 static CK_RV gen_session_pair(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *hp,
 			      CK_OBJECT_HANDLE *hk)
 {
@@ -526,12 +640,12 @@ static CK_RV gen_session_pair(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE *hp,
  * false: generated in a R/O session on the card (a scratch key record,
  * never a host key), used, gone from the card when the session ends; the
  * record of a process that died is reclaimed by the next listing. The
- * card's real key count is read through OpenSC's module. */
+ * card's real key count is read independently (card_private_keys). */
 static int t_session_key_pair(void)
 {
 	CK_SESSION_HANDLE h = open_s(0);
 	CK_OBJECT_HANDLE hp, hk;
-	int base = opensc_private_keys();
+	int base = card_private_keys();
 
 	CHECK(h != CK_INVALID_HANDLE, "C_OpenSession");
 	CK(gen_session_pair(h, &hp, &hk), CKR_USER_NOT_LOGGED_IN);
@@ -551,13 +665,13 @@ static int t_session_key_pair(void)
 	EVP_PKEY_free(pk);
 	CHECK(ok == 1, "signature of the session key does not verify");
 	if (base >= 0) {
-		int now = opensc_private_keys();
+		int now = card_private_keys();
 		CHECK(now == base + 1, "card keys while the session lives: %d, before %d",
 		      now, base);
 	}
 	CK(f->C_CloseSession(h), CKR_OK);
 	if (base >= 0) {
-		int now = opensc_private_keys();
+		int now = card_private_keys();
 		CHECK(now == base, "card keys after the session: %d, before %d", now, base);
 	}
 	/* a process that dies with a session key */
@@ -579,7 +693,7 @@ static int t_session_key_pair(void)
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "child: status 0x%x", st);
 	if (base >= 0) {
-		int now = opensc_private_keys();
+		int now = card_private_keys();
 		CHECK(now == base + 1, "the dead child's key on the card: %d, before %d",
 		      now, base);
 	}
@@ -590,7 +704,7 @@ static int t_session_key_pair(void)
 	CHECK(e2e_find(f, h2, CKO_PRIVATE_KEY, NULL, 0, &k) == 0, "no private key");
 	CK(f->C_CloseSession(h2), CKR_OK);
 	if (base >= 0) {
-		int now = opensc_private_keys();
+		int now = card_private_keys();
 		CHECK(now == base, "after reclaiming: %d card keys, before %d", now, base);
 	} else {
 		printf("  (OpenSC not installed: card key counts not checked)\n");
@@ -700,6 +814,8 @@ int main(int argc, char **argv)
 	run("base §4.1.2/§5.14 session key pair: a scratch record on the card",
 	    t_session_key_pair, 1);
 	run("base §5.3 CKF_USER_PIN_COUNT_LOW/FINAL_TRY follow the card", t_pin_count, 1);
+	run("base §5.3/§5.6 CKF_USER_PIN_LOCKED, C_InitPIN after it", t_pin_locked_initpin, 1);
+	run("base §5.5/§5.6 another application used the token meanwhile", t_foreign_app, 1);
 	printf("e2e_conform: %d passed, %d failed\n", g_pass, g_fail);
 	e2e_module_unload(&g_m);
 	e2e_wipe(g_pin, sizeof(g_pin));

@@ -666,6 +666,18 @@ START_TEST(test_session_recovery)
 	ck_assert_int_eq(epass2003_get_challenge(&ctx, rnd, 8), UKEY_OK);
 	ck_assert_int_eq(card.auths, 3);
 	ck_assert_int_eq(calls, 4);
+	/* ... but not when a PIN was verified in the lost session: the login
+	 * went with it (another application's session), which is told as a
+	 * reset, not retried; the next command authenticates again */
+	ctx.pin_ok = 1;
+	card.open = 0;
+	ck_assert_int_eq(epass2003_get_challenge(&ctx, rnd, 8), UKEY_E_CARD_RESET);
+	ck_assert_int_eq(ctx.pin_ok, 0);
+	ck_assert_int_eq(calls, 4); /* refused by the card's SM layer */
+	ck_assert_int_eq(card.auths, 3);
+	ck_assert_int_eq(epass2003_get_challenge(&ctx, rnd, 8), UKEY_OK);
+	ck_assert_int_eq(card.auths, 4);
+	ck_assert_int_eq(calls, 5);
 	/* a bare error that is not about SM: the card's error, no retry */
 	card.fault = TC_F_BARE_SW;
 	card.handler = NULL;
