@@ -99,6 +99,21 @@ static void read_resp(size_t off, const buf *content, size_t len)
 	}
 }
 
+/* What a bind of the FTCOS driver on an ESPK token sends: no PKCS#15
+ * application, the ESPK DF, its index and tokeninfo, the serial. */
+static void mock_espk_bind(const buf *idx, const buf *ti)
+{
+	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0", "6A 82");
+	mock_add(&mock, "00 A4 00 00 02 3F 00 E0", "6F 04 83 02 3F 00 90 00");
+	mock_add(&mock, "00 A4 00 00 02 20 03 E0",
+		 "6F 14 83 02 20 03 84 0E 45 4E 54 45 52 53 41 46 45 2D 45 53 50 4B 90 00");
+	fci_ef(0x6F01, idx->n);
+	read_resp(0, idx, idx->n);
+	fci_ef(0x6F02, ti->n);
+	read_resp(0, ti, ti->n);
+	mock_add(&mock, "80 EA 00 00 08", "11 22 33 44 55 66 77 88 90 00");
+}
+
 static void setup(void)
 {
 	char err[256];
@@ -150,16 +165,7 @@ START_TEST(test_espk_list_and_sign)
 	index_rec(&idx, 0x7201, "prvk0001", prv.n);
 	index_rec(&idx, 0x6F05, "cmapfile", 86);
 
-	/* bind: no PKCS#15 application, then the ESPK DF */
-	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0", "6A 82");
-	mock_add(&mock, "00 A4 00 00 02 3F 00 E0", "6F 04 83 02 3F 00 90 00");
-	mock_add(&mock, "00 A4 00 00 02 20 03 E0",
-		 "6F 14 83 02 20 03 84 0E 45 4E 54 45 52 53 41 46 45 2D 45 53 50 4B 90 00");
-	fci_ef(0x6F01, idx.n);
-	read_resp(0, &idx, idx.n);
-	fci_ef(0x6F02, ti.n);
-	read_resp(0, &ti, ti.n);
-	mock_add(&mock, "80 EA 00 00 08", "11 22 33 44 55 66 77 88 90 00");
+	mock_espk_bind(&idx, &ti);
 	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
 	ck_assert_msg(!mock.mismatch, "%s", mock.last_error);
 	ck_assert_str_eq(card.label, "Espk Token");
@@ -250,15 +256,7 @@ START_TEST(test_espk_pair_usage)
 	}
 	index_rec(&idx, 0x6F02, "tokeninfo", ti.n);
 
-	mock_add(&mock, "00 A4 04 00 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 E0", "6A 82");
-	mock_add(&mock, "00 A4 00 00 02 3F 00 E0", "6F 04 83 02 3F 00 90 00");
-	mock_add(&mock, "00 A4 00 00 02 20 03 E0",
-		 "6F 14 83 02 20 03 84 0E 45 4E 54 45 52 53 41 46 45 2D 45 53 50 4B 90 00");
-	fci_ef(0x6F01, idx.n);
-	read_resp(0, &idx, idx.n);
-	fci_ef(0x6F02, ti.n);
-	read_resp(0, &ti, ti.n);
-	mock_add(&mock, "80 EA 00 00 08", "11 22 33 44 55 66 77 88 90 00");
+	mock_espk_bind(&idx, &ti);
 	ck_assert_int_eq(card.drv->bind(&card), UKEY_OK);
 	for (int k = 0; k < 3; k++) {
 		fci_ef((uint16_t)(0x7101 + k), pub[k].n);
