@@ -916,10 +916,15 @@ static ukey_rv cm_add(espk_token *t, const form *f, const char *cname,
 	/* the record first (not yet valid), then the container, then the
 	 * record made valid: cmapfile_repair's rules */
 	rv = cmapfile_repair(t, f->hw);
-	if (!rv)
-		rv = cm_count(t, f->hw, &n);
-	if (!rv)
+	if (!rv) {
+		/* the record cmapfile_add appends (a token whose cmapfile
+		 * already lacks records keeps that gap, not a record that
+		 * never becomes valid) */
+		const espk_file *cf = by_name(t, "cmapfile");
+
+		n = cf ? cf->size / CMAP_REC : 0;
 		rv = cmapfile_add(t, cname, bits);
+	}
 	if (rv)
 		return rv;
 	cm = by_name(t, "containermap");
