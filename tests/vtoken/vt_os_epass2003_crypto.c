@@ -113,7 +113,8 @@ int vte_cmac(const uint8_t key[16], const uint8_t *iv, const uint8_t *msg,
 /* OpenSC's CMAC subkey K2 for its one-block "case 1" MAC: it doubles
  * through BN_lshift1 + BN_bn2bin, which writes the minimal big-endian form
  * left-aligned, so a doubled value with a leading zero byte comes out
- * shifted (about 1 key in 340). Rebuilt here byte by byte. */
+ * shifted, and it tests the carry with "> 0x80" (about 1 key in 90 in
+ * all). Rebuilt here byte by byte. */
 static void bn_dbl(const uint8_t in[16], uint8_t out[16])
 {
 	uint8_t x[17], buf[32] = { 0 };
@@ -124,7 +125,10 @@ static void bn_dbl(const uint8_t in[16], uint8_t out[16])
 	while (skip < 17 && x[skip] == 0)
 		skip++;
 	memcpy(buf, x + skip, 17 - skip);
-	size_t off = (in[0] & 0x80) ? 1 : 0;
+	/* OpenSC tests its carry with "> 0x80", not the top bit: for a top
+	 * byte of exactly 80 it neither drops the carry byte nor applies
+	 * the 87 constant */
+	size_t off = in[0] > 0x80 ? 1 : 0;
 	if (off)
 		buf[16] ^= 0x87;
 	memcpy(out, buf + off, 16);

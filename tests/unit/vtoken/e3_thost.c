@@ -406,14 +406,15 @@ int e3h_opensc_case1_mac(const uint8_t key[16], const uint8_t iv[16],
 	BIGNUM *a = BN_bin2bn(l, 16, NULL), *b = BN_new();
 	BN_lshift1(b, a);
 	BN_bn2bin(b, k1);
-	int off = (l[0] & 0x80) ? 1 : 0;
+	/* card-epass2003.c aes128_encrypt_cmac_ft: "if (check > 0x80)" */
+	int off = l[0] > 0x80 ? 1 : 0;
 	if (off)
 		k1[15 + off] ^= 0x87;
 	uint8_t check = k1[off];
 	BN_bin2bn(k1 + off, 16, a);
 	BN_lshift1(b, a);
 	BN_bn2bin(b, k2);
-	int off2 = (check & 0x80) ? 1 : 0;
+	int off2 = check > 0x80 ? 1 : 0;
 	if (off2)
 		k2[15 + off2] ^= 0x87;
 	BN_free(a);

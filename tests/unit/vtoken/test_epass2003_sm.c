@@ -77,8 +77,11 @@ START_TEST(opensc_case1_subkey)
 		ck_assert_int_eq(vte_cmac(key, iv, hdr, 4, r), 0);
 		differ += memcmp(a, r, 16) != 0;
 	}
-	ck_assert_int_gt(differ, 10);           /* ~59 expected */
-	ck_assert_int_lt(differ, 200);
+	printf("opensc_case1_subkey: %d of 20000 keys give OpenSC's own MAC\n", differ);
+	/* ~190 expected (about 1 key in 105: the leading-zero shift and the
+	 * "> 0x80" carry test, in K1 or K2; sd ~14) */
+	ck_assert_int_gt(differ, 100);
+	ck_assert_int_lt(differ, 300);
 }
 END_TEST
 
