@@ -57,6 +57,10 @@ typedef enum {
 
 /* Human-readable, one line, never NULL. */
 const char *ukey_strerror(ukey_rv rv);
+/* 1 when rv says the link to the card failed (no memory, transport, card
+ * or reader gone, reset, timeout, sharing), 0 for success, a refusal of
+ * the card or a malformed answer. */
+int ukey_rv_link_error(ukey_rv rv);
 
 /* ------------------------------------------------------------ status words */
 

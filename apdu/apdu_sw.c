@@ -4,6 +4,22 @@
 
 #include "apdu.h"
 
+int ukey_rv_link_error(ukey_rv rv)
+{
+	switch (rv) {
+	case UKEY_E_NOMEM:
+	case UKEY_E_TRANSPORT:
+	case UKEY_E_NO_CARD:
+	case UKEY_E_CARD_RESET:
+	case UKEY_E_NO_READER:
+	case UKEY_E_TIMEOUT:
+	case UKEY_E_SHARING:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 const char *ukey_strerror(ukey_rv rv)
 {
 	switch (rv) {

@@ -12,22 +12,6 @@
 
 #define FID_MF 0x3F00
 
-static int link_error(ukey_rv rv)
-{
-	switch (rv) {
-	case UKEY_E_NOMEM:
-	case UKEY_E_TRANSPORT:
-	case UKEY_E_NO_CARD:
-	case UKEY_E_CARD_RESET:
-	case UKEY_E_NO_READER:
-	case UKEY_E_TIMEOUT:
-	case UKEY_E_SHARING:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static void forget_selection(epass2003_ctx *c)
 {
 	c->df_known = 0;
@@ -420,7 +404,7 @@ ukey_rv epass2003_read_binary(epass2003_ctx *c, size_t off, uint8_t *buf,
 		a.le = chunk;
 		rv = epass2003_transmit(c, &a, 0, rsp, sizeof(rsp), &rlen, &sw);
 		if (rv) {
-			if (link_error(rv))
+			if (ukey_rv_link_error(rv))
 				forget_selection(c);
 			return rv;
 		}
@@ -463,7 +447,7 @@ ukey_rv epass2003_update_binary(epass2003_ctx *c, size_t off,
 		a.lc = chunk;
 		rv = epass2003_transmit(c, &a, 0, rsp, sizeof(rsp), &rlen, &sw);
 		if (rv) {
-			if (link_error(rv))
+			if (ukey_rv_link_error(rv))
 				forget_selection(c);
 			return rv;
 		}

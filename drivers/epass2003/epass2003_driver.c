@@ -49,23 +49,6 @@ static const ukey_layout_ops *lops(const e3_drv *d)
 	return d->base.layout.ops;
 }
 
-/* Transport trouble (as opposed to a refusal of the card). */
-static int link_error(ukey_rv rv)
-{
-	switch (rv) {
-	case UKEY_E_NOMEM:
-	case UKEY_E_TRANSPORT:
-	case UKEY_E_NO_CARD:
-	case UKEY_E_CARD_RESET:
-	case UKEY_E_NO_READER:
-	case UKEY_E_TIMEOUT:
-	case UKEY_E_SHARING:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static void e3_unbind(ukey_card *card)
 {
 	e3_drv *d = drv(card);
@@ -119,7 +102,7 @@ static ukey_rv e3_bind(ukey_card *card)
 		rv = epass2003_serial(&d->c, serial);
 		if (rv == UKEY_OK)
 			ukey_ldrv_hex(serial, 8, card->serial, sizeof(card->serial));
-		else if (link_error(rv))
+		else if (ukey_rv_link_error(rv))
 			goto fail;
 	}
 	return UKEY_OK;

@@ -706,22 +706,6 @@ out:
 
 /* ------------------------------------------------------------- transmit */
 
-static int link_error(ukey_rv rv)
-{
-	switch (rv) {
-	case UKEY_E_NOMEM:
-	case UKEY_E_TRANSPORT:
-	case UKEY_E_NO_CARD:
-	case UKEY_E_CARD_RESET:
-	case UKEY_E_NO_READER:
-	case UKEY_E_TIMEOUT:
-	case UKEY_E_SHARING:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 ukey_rv epass2003_transmit(epass2003_ctx *c, const ukey_apdu *a,
 			   unsigned flags, uint8_t *rsp, size_t cap,
 			   size_t *rlen, uint16_t *sw)
@@ -742,7 +726,7 @@ ukey_rv epass2003_transmit(epass2003_ctx *c, const ukey_apdu *a,
 		rv = ukey_transmit(c->ch, a, rsp, cap, rlen, sw);
 		if (rv == UKEY_E_BUFFER_TOO_SMALL)
 			rv = UKEY_E_MALFORMED;
-		if (link_error(rv))
+		if (ukey_rv_link_error(rv))
 			epass2003_forget(c);
 		return rv;
 	}
@@ -760,7 +744,7 @@ ukey_rv epass2003_transmit(epass2003_ctx *c, const ukey_apdu *a,
 		if (!c->sm_open) {
 			rv = epass2003_sm_open(c);
 			if (rv) {
-				if (link_error(rv))
+				if (ukey_rv_link_error(rv))
 					epass2003_forget(c);
 				goto out;
 			}
@@ -773,7 +757,7 @@ ukey_rv epass2003_transmit(epass2003_ctx *c, const ukey_apdu *a,
 		if (rv) {
 			/* the card's side of the session is unknown now */
 			epass2003_sm_close(c);
-			if (link_error(rv))
+			if (ukey_rv_link_error(rv))
 				epass2003_forget(c);
 			if (rv == UKEY_E_BUFFER_TOO_SMALL)
 				rv = UKEY_E_MALFORMED;

@@ -194,23 +194,6 @@ static ukey_rv path_to_fids(const uint8_t *path, size_t len, uint16_t *fids,
 	return selpath_fids(path, len, FTCOS_MAX_DEPTH, 0, fids, n);
 }
 
-/* The link to the card failed (as opposed to the card refusing). */
-static int link_error(ukey_rv rv)
-{
-	switch (rv) {
-	case UKEY_E_NOMEM:
-	case UKEY_E_TRANSPORT:
-	case UKEY_E_NO_CARD:
-	case UKEY_E_CARD_RESET:
-	case UKEY_E_NO_READER:
-	case UKEY_E_TIMEOUT:
-	case UKEY_E_SHARING:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 /* The shortcut ftcos_after_reset arms: nothing is known to be selected and
  * the path leads through the application DF, so SELECT it by AID (one
  * command; MF then DF would be two). A refusal or an unexpected answer only
@@ -234,7 +217,7 @@ static ukey_rv select_app_pending(ftcos_ctx *c, const uint16_t *fids, size_t n)
 		return UKEY_OK;
 	c->app_pending = 0;
 	rv = ftcos_select_aid(c, c->app_aid, c->app_aid_len, &fci);
-	if (link_error(rv))
+	if (ukey_rv_link_error(rv))
 		return rv;
 	if (rv != UKEY_OK ||
 	    (fci.fid && fci.fid != c->app_df[c->app_depth - 1])) {

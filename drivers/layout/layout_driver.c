@@ -163,12 +163,6 @@ void ukey_ldrv_card_identity(ukey_card *card, const ukey_layout *l)
 		ukey_ldrv_copy_str(card->serial, sizeof(card->serial), l->serial);
 }
 
-/* Transport trouble, as opposed to a refusal of the card. */
-static int link_error(ukey_rv rv)
-{
-	return rv != UKEY_OK && rv < UKEY_E_SW_WRONG_PIN;
-}
-
 /* The PIN of a role: the layout's (*known = 1), else the card OS's default
  * reference (a blank card). */
 static ukey_rv pin_for(ukey_layout_drv *d, ukey_pin_role role,
@@ -279,7 +273,7 @@ static ukey_rv read_user_tries(ukey_layout_drv *d, const ukey_layout_pin *pin)
 	rv = select_pin_df(d, pin);
 	if (!rv)
 		rv = d->fs.ops->pin_tries(d->fs.os, pin->ref, &tries, &max);
-	if (link_error(rv))
+	if (ukey_rv_link_error(rv))
 		return rv;
 	if (rv == UKEY_OK && tries >= 0) {
 		d->user_tries_valid = 1;
